@@ -1,0 +1,18 @@
+//! Database migrations for pangeo-forge-orchestrator.
+//!
+//! The same migrations run on SQLite (the embedded default) and PostgreSQL (production).
+//! They run at server start-up and through `pangeo-forge-orchestrator migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_core_tables;
+
+/// All migrations, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_core_tables::Migration)]
+    }
+}

@@ -1,0 +1,111 @@
+//! The command line: `serve`, `migrate`, `schema`, `seed`.
+
+use crate::config::{Config, Settings};
+use crate::db::Database;
+use crate::db::seed::{SeedOutcome, seed};
+use crate::{graphql, server, telemetry};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// pangeo-forge-orchestrator: the Pangeo Forge backend (GitHub App + GraphQL API).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Cli {
+    /// Log format.
+    #[arg(long, env = "PFO_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text, global = true)]
+    pub log_format: telemetry::LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database and serve the API (GraphiQL at /graphql).
+    Serve(Settings),
+    /// Apply pending database migrations and exit.
+    Migrate(Settings),
+    /// Print the GraphQL schema (SDL), as kept in schema/schema.graphql.
+    Schema,
+    /// Load a demo data set (bakeries, feedstocks, runs in every state) into the database.
+    Seed(Settings),
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    match execute(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(settings) => {
+            let config = Config::load(&settings)?;
+            server::serve(config).await
+        }
+        Command::Migrate(settings) => {
+            let config = Config::load(&settings)?;
+            let db = open(&config).await?;
+            db.close().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Seed(settings) => {
+            let config = Config::load(&settings)?;
+            let db = open(&config).await?;
+            match seed(&db).await.context("seeding the database")? {
+                SeedOutcome::Seeded {
+                    bakeries,
+                    feedstocks,
+                    recipe_runs,
+                } => println!(
+                    "seeded {bakeries} bakeries, {feedstocks} feedstocks and {recipe_runs} recipe runs"
+                ),
+                SeedOutcome::AlreadySeeded => println!("already seeded; nothing written"),
+            }
+            db.close().await?;
+            Ok(())
+        }
+    }
+}
+
+/// Connects to the configured database and migrates it.
+pub async fn open(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&config.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to the database ({})",
+                redact_url(&config.database_url)
+            )
+        })?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// The database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

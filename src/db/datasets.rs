@@ -1,0 +1,99 @@
+//! Dataset verbs.
+
+use super::entities::dataset;
+use super::listing::{DatasetField, DatasetFilter, Page, Sort};
+use super::{Database, DbError, sorted};
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+
+fn column(field: DatasetField) -> dataset::Column {
+    match field {
+        DatasetField::Id => dataset::Column::Id,
+        DatasetField::FeedstockId => dataset::Column::FeedstockId,
+        DatasetField::RecipeId => dataset::Column::RecipeId,
+        DatasetField::CreatedAt => dataset::Column::CreatedAt,
+    }
+}
+
+fn condition(filter: &DatasetFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(id) = filter.feedstock_id {
+        cond = cond.add(dataset::Column::FeedstockId.eq(id));
+    }
+    if let Some(is_test) = filter.scope.is_test() {
+        cond = cond.add(dataset::Column::IsTest.eq(is_test));
+    }
+    cond
+}
+
+impl Database {
+    /// A page of datasets matching `filter`.
+    pub async fn list_datasets(
+        &self,
+        filter: &DatasetFilter,
+        sort: Sort<DatasetField>,
+        page: Page,
+    ) -> Result<Vec<dataset::Model>, DbError> {
+        let select = sorted(
+            dataset::Entity::find().filter(condition(filter)),
+            column(sort.field),
+            dataset::Column::Id,
+            sort.direction,
+        );
+        Ok(select
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Every dataset matching `filter`, oldest first (REST `/feedstocks/{id}/datasets`).
+    pub async fn all_datasets(
+        &self,
+        filter: &DatasetFilter,
+    ) -> Result<Vec<dataset::Model>, DbError> {
+        let select = sorted(
+            dataset::Entity::find().filter(condition(filter)),
+            dataset::Column::Id,
+            dataset::Column::Id,
+            Default::default(),
+        );
+        Ok(select.all(&self.conn).await?)
+    }
+
+    /// How many datasets match `filter`.
+    pub async fn count_datasets(&self, filter: &DatasetFilter) -> Result<u64, DbError> {
+        Ok(dataset::Entity::find()
+            .filter(condition(filter))
+            .count(&self.conn)
+            .await?)
+    }
+
+    /// The datasets of these feedstocks, newest first, in one statement.
+    pub async fn datasets_of_feedstocks(
+        &self,
+        feedstock_ids: &[i32],
+        filter_scope: crate::db::enums::DatasetScope,
+    ) -> Result<Vec<dataset::Model>, DbError> {
+        let mut cond =
+            Condition::all().add(dataset::Column::FeedstockId.is_in(feedstock_ids.iter().copied()));
+        if let Some(is_test) = filter_scope.is_test() {
+            cond = cond.add(dataset::Column::IsTest.eq(is_test));
+        }
+        let select = sorted(
+            dataset::Entity::find().filter(cond),
+            dataset::Column::Id,
+            dataset::Column::Id,
+            crate::db::listing::SortDirection::Desc,
+        );
+        Ok(select.all(&self.conn).await?)
+    }
+
+    /// The datasets of these runs (at most one each), in one statement.
+    pub async fn datasets_of_runs(&self, run_ids: &[i32]) -> Result<Vec<dataset::Model>, DbError> {
+        Ok(dataset::Entity::find()
+            .filter(dataset::Column::RecipeRunId.is_in(run_ids.iter().copied()))
+            .all(&self.conn)
+            .await?)
+    }
+}

@@ -1,0 +1,111 @@
+//! Datasets: the output of successful recipe runs.
+
+use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::error::{ApiError, OrGql, db};
+use super::feedstock::Feedstock;
+use super::loaders::{FeedstockById, RecipeRunById, loader};
+use super::recipe_run::RecipeRun;
+use crate::db::entities::dataset;
+use crate::db::enums::{DatasetScope, DatasetType};
+use crate::db::listing::{DatasetField, DatasetFilter, Sort, SortDirection};
+use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+
+/// A dataset a successful run wrote, at a public URL.
+#[derive(Clone)]
+pub struct Dataset(pub dataset::Model);
+
+#[Object]
+impl Dataset {
+    async fn id(&self) -> i32 {
+        self.0.id
+    }
+    async fn feedstock_id(&self) -> i32 {
+        self.0.feedstock_id
+    }
+    async fn recipe_run_id(&self) -> i32 {
+        self.0.recipe_run_id
+    }
+    async fn recipe_id(&self) -> &str {
+        &self.0.recipe_id
+    }
+    #[graphql(name = "type")]
+    async fn dataset_type(&self) -> DatasetType {
+        self.0.dataset_type
+    }
+    /// Where the dataset can be opened, e.g. with `xr.open_dataset(url, engine="zarr")`.
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    /// Whether a test run (a pruned subset) produced it.
+    async fn is_test(&self) -> bool {
+        self.0.is_test
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
+        let id = self.0.feedstock_id;
+        let found = loader(ctx)?.load_one(FeedstockById(id)).await.or_gql()?;
+        found
+            .map(Feedstock)
+            .ok_or_else(|| ApiError::NotFound(format!("feedstock {id} not found")).extend())
+    }
+    async fn recipe_run(&self, ctx: &Context<'_>) -> Result<RecipeRun> {
+        let id = self.0.recipe_run_id;
+        let found = loader(ctx)?.load_one(RecipeRunById(id)).await.or_gql()?;
+        found
+            .map(RecipeRun)
+            .ok_or_else(|| ApiError::NotFound(format!("recipe run {id} not found")).extend())
+    }
+}
+
+connection_type!(DatasetConnection, DatasetEdge, Dataset);
+
+/// How to sort datasets.
+#[derive(InputObject, Clone, Copy)]
+pub struct DatasetOrder {
+    field: DatasetField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
+/// Dataset queries.
+#[derive(Default)]
+pub struct DatasetQuery;
+
+#[Object]
+impl DatasetQuery {
+    /// A page of datasets (at most 100), optionally of one feedstock and of production
+    /// (`type: PRODUCTION`) or test (`type: TEST`) runs only.
+    async fn datasets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<DatasetOrder>,
+        feedstock_id: Option<i32>,
+        #[graphql(name = "type", default)] scope: DatasetScope,
+    ) -> Result<DatasetConnection> {
+        let page = page_of(first, after.as_deref())?;
+        let sort = order_by
+            .map(|o| Sort {
+                field: o.field,
+                direction: o.direction,
+            })
+            .unwrap_or_default();
+        let filter = DatasetFilter {
+            feedstock_id,
+            scope,
+        };
+        let rows = db(ctx)?
+            .list_datasets(&filter, sort, probe(page))
+            .await
+            .or_gql()?;
+        Ok(DatasetConnection::new(
+            rows.into_iter().map(Dataset).collect(),
+            page,
+            TotalCount::Datasets(filter),
+        ))
+    }
+}

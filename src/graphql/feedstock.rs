@@ -1,0 +1,178 @@
+//! Feedstocks: the `Feedstock` type, its queries and its admin mutations.
+
+use super::auth::AdminGuard;
+use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::dataset::Dataset;
+use super::error::{OrGql, db};
+use super::loaders::{DatasetsOf, RunsOf, loader, nested_limit};
+use super::recipe_run::RecipeRun;
+use crate::db::entities::feedstock;
+use crate::db::enums::DatasetScope;
+use crate::db::listing::{FeedstockField, Sort, SortDirection};
+use crate::db::{FeedstockPatch, NewFeedstock, RunParent};
+use async_graphql::{Context, InputObject, Object, Result};
+
+/// A feedstock repository (`org/name-feedstock`; staged-recipes is one too).
+#[derive(Clone)]
+pub struct Feedstock(pub feedstock::Model);
+
+#[Object]
+impl Feedstock {
+    async fn id(&self) -> i32 {
+        self.0.id
+    }
+    /// `org/name`, e.g. `pangeo-forge/gpcp-feedstock`.
+    async fn spec(&self) -> &str {
+        &self.0.spec
+    }
+    /// Where the repository lives (`github`).
+    async fn provider(&self) -> &str {
+        &self.0.provider
+    }
+    /// The newest runs of this feedstock, newest first (at most 100; page through
+    /// `recipeRuns(filter: {feedstockId})` for more).
+    async fn recipe_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<RecipeRun>> {
+        let key = RunsOf {
+            parent: RunParent::Feedstock,
+            id: self.0.id,
+            limit: nested_limit(first)?,
+        };
+        let runs = loader(ctx)?.load_one(key).await.or_gql()?;
+        Ok(runs
+            .unwrap_or_default()
+            .into_iter()
+            .map(RecipeRun)
+            .collect())
+    }
+    /// The datasets this feedstock's runs produced, newest first.
+    async fn datasets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "type", default)] scope: DatasetScope,
+    ) -> Result<Vec<Dataset>> {
+        let key = DatasetsOf {
+            feedstock_id: self.0.id,
+            scope,
+        };
+        let rows = loader(ctx)?.load_one(key).await.or_gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Dataset).collect())
+    }
+}
+
+connection_type!(FeedstockConnection, FeedstockEdge, Feedstock);
+
+/// How to sort feedstocks.
+#[derive(InputObject, Clone, Copy)]
+pub struct FeedstockOrder {
+    field: FeedstockField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
+/// Feedstock queries.
+#[derive(Default)]
+pub struct FeedstockQuery;
+
+#[Object]
+impl FeedstockQuery {
+    /// One feedstock by id, or null.
+    async fn feedstock(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Feedstock>> {
+        Ok(db(ctx)?.feedstock(id).await.or_gql()?.map(Feedstock))
+    }
+    /// One feedstock by spec (`org/name`), or null.
+    async fn feedstock_by_spec(
+        &self,
+        ctx: &Context<'_>,
+        spec: String,
+    ) -> Result<Option<Feedstock>> {
+        Ok(db(ctx)?
+            .feedstock_by_spec(&spec)
+            .await
+            .or_gql()?
+            .map(Feedstock))
+    }
+    /// A page of feedstocks (at most 100), by id unless `orderBy` says otherwise.
+    async fn feedstocks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<FeedstockOrder>,
+    ) -> Result<FeedstockConnection> {
+        let page = page_of(first, after.as_deref())?;
+        let sort = order_by
+            .map(|o| Sort {
+                field: o.field,
+                direction: o.direction,
+            })
+            .unwrap_or_default();
+        let rows = db(ctx)?.list_feedstocks(sort, probe(page)).await.or_gql()?;
+        Ok(FeedstockConnection::new(
+            rows.into_iter().map(Feedstock).collect(),
+            page,
+            TotalCount::Feedstocks,
+        ))
+    }
+}
+
+/// A new feedstock.
+#[derive(InputObject)]
+pub struct CreateFeedstockInput {
+    /// `org/name`, e.g. `pangeo-forge/gpcp-feedstock`.
+    spec: String,
+    /// Defaults to `github`, the only provider.
+    provider: Option<String>,
+}
+
+/// Changes to a feedstock; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateFeedstockInput {
+    spec: Option<String>,
+    provider: Option<String>,
+}
+
+/// Feedstock mutations (admin key required).
+#[derive(Default)]
+pub struct FeedstockMutation;
+
+#[Object]
+impl FeedstockMutation {
+    /// Registers a feedstock. `CONFLICT` if the spec is taken.
+    #[graphql(guard = "AdminGuard")]
+    async fn create_feedstock(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFeedstockInput,
+    ) -> Result<Feedstock> {
+        let new = NewFeedstock {
+            spec: input.spec,
+            provider: input.provider,
+        };
+        Ok(Feedstock(db(ctx)?.create_feedstock(new).await.or_gql()?))
+    }
+    /// Changes a feedstock. `NOT_FOUND` if there is none with this id.
+    #[graphql(guard = "AdminGuard")]
+    async fn update_feedstock(
+        &self,
+        ctx: &Context<'_>,
+        id: i32,
+        input: UpdateFeedstockInput,
+    ) -> Result<Feedstock> {
+        let patch = FeedstockPatch {
+            spec: input.spec,
+            provider: input.provider,
+        };
+        Ok(Feedstock(
+            db(ctx)?.update_feedstock(id, patch).await.or_gql()?,
+        ))
+    }
+    /// Deletes a feedstock without runs or datasets, and returns it.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_feedstock(&self, ctx: &Context<'_>, id: i32) -> Result<Feedstock> {
+        Ok(Feedstock(db(ctx)?.delete_feedstock(id).await.or_gql()?))
+    }
+}

@@ -1,0 +1,66 @@
+//! The GraphQL API pangeo-forge.org reads: one query/mutation object per area, merged.
+//!
+//! Resolvers stay thin: they call the same [`Database`] verbs as the REST routes, nested
+//! fields load through one batching [`loaders::DbLoader`], and every error carries
+//! `extensions.code` (see [`error`]).
+
+pub mod auth;
+pub mod bakery;
+pub mod connection;
+pub mod dataset;
+pub mod error;
+pub mod feedstock;
+pub mod loaders;
+pub mod recipe_run;
+pub mod stats;
+
+use crate::db::Database;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+/// How deep a query may nest (a page of feedstocks → runs → bakery is 5 deep).
+pub const MAX_DEPTH: usize = 12;
+/// How many fields a query may select in all.
+pub const MAX_COMPLEXITY: usize = 1000;
+
+/// Every query field.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    feedstock::FeedstockQuery,
+    bakery::BakeryQuery,
+    recipe_run::RecipeRunQuery,
+    dataset::DatasetQuery,
+    stats::StatsQuery,
+);
+
+/// Every mutation field (all need the admin key).
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    bakery::BakeryMutation,
+    feedstock::FeedstockMutation,
+    recipe_run::RecipeRunMutation,
+);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema; without a database it can only print its SDL.
+pub fn build_schema(db: Option<Database>) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY);
+    if let Some(db) = db {
+        let loader = DataLoader::new(loaders::DbLoader::new(db.clone()), tokio::spawn);
+        builder = builder.data(db).data(loader);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as kept in `schema/schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}

@@ -1,0 +1,24 @@
+//! pangeo-forge-orchestrator: the Pangeo Forge backend as one Rust server.
+//!
+//! It records feedstocks, bakeries, recipe runs and datasets in a database (SQLite by
+//! default, PostgreSQL in production) and serves them to pangeo-forge.org through GraphQL
+//! and the original REST read routes.
+//!
+//! # Layout
+//! - [`config`]: the one configuration struct, from flags, environment and a TOML file.
+//! - [`auth`]: secrets and the admin API keys.
+//! - [`db`]: entities, migrations (crate `migration`) and the [`db::Database`] facade whose
+//!   verbs every other module calls.
+//! - [`graphql`]: the schema; one module per area, one batching loader.
+//! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health).
+//! - [`cli`] and [`telemetry`]: the command line and logging.
+//!
+//! docs/architecture.md draws the modules and the invariants.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod graphql;
+pub mod server;
+pub mod telemetry;

@@ -1,0 +1,106 @@
+//! The HTTP surface: GraphQL (+ GraphiQL), the original REST read routes, `/healthz`.
+//! Routes only translate HTTP to calls on the [`Database`] and the GraphQL schema.
+
+mod graphql_http;
+mod health;
+mod playground;
+mod rest;
+
+use crate::auth::AdminKeys;
+use crate::db::Database;
+use crate::graphql::{AppSchema, build_schema};
+use axum::Router;
+use axum::routing::get;
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted (GraphQL documents are small).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub schema: AppSchema,
+    pub admin_keys: Arc<AdminKeys>,
+}
+
+impl AppState {
+    /// State over `db`, with mutations open to holders of `admin_keys`.
+    pub fn new(db: Database, admin_keys: AdminKeys) -> Self {
+        AppState {
+            schema: build_schema(Some(db.clone())),
+            db,
+            admin_keys: Arc::new(admin_keys),
+        }
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql_http::get_graphql).post(graphql_http::post_graphql),
+        )
+        .route("/graphql/assets/{file}", get(playground::asset))
+        .route("/healthz", get(health::healthz))
+        .merge(rest::routes())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Migrates the database and serves until SIGINT/SIGTERM.
+pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let db = crate::cli::open(&config).await?;
+    if config.github.is_none() {
+        tracing::info!(
+            "GitHub App settings (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET) are not set: GitHub features are off"
+        );
+    }
+    if config.admin_keys.is_empty() {
+        tracing::info!("PFO_ADMIN_API_KEYS is not set: mutations are refused");
+    }
+    let app = router(AppState::new(db, config.admin_keys.clone()));
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening on http://{address} (GraphiQL at http://{address}/graphql)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
