@@ -3,32 +3,34 @@
 use super::auth::AdminGuard;
 use super::connection::{TotalCount, connection_type, page_of, probe};
 use super::error::{OrGql, db};
-use super::loaders::{RunsOf, loader, nested_limit};
+use super::loaders::{RunsOf, nested_limit, node_type};
 use super::recipe_run::RecipeRun;
 use crate::db::entities::bakery;
 use crate::db::listing::{BakeryField, Sort, SortDirection};
 use crate::db::{BakeryPatch, NewBakery, RunParent};
 use async_graphql::{Context, InputObject, Object, Result};
 
-/// A place where recipes run (Dataflow, Flink or a local Beam runner).
-#[derive(Clone)]
-pub struct Bakery(pub bakery::Model);
+node_type!(
+    /// A place where recipes run (Dataflow, Flink or a local Beam runner).
+    Bakery,
+    bakery::Model
+);
 
 #[Object]
 impl Bakery {
     async fn id(&self) -> i32 {
-        self.0.id
+        self.row.id
     }
     /// The cloud region, e.g. `us-central1`.
     async fn region(&self) -> &str {
-        &self.0.region
+        &self.row.region
     }
     /// Unique; meta.yaml's `bakery.id` names a bakery by this.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row.description
     }
     /// The newest runs on this bakery, newest first (at most 100).
     async fn recipe_runs(
@@ -36,17 +38,17 @@ impl Bakery {
         ctx: &Context<'_>,
         #[graphql(default = 100)] first: i32,
     ) -> Result<Vec<RecipeRun>> {
-        let key = RunsOf {
+        let limit = nested_limit(first)?;
+        let key_of = |row: &bakery::Model| RunsOf {
             parent: RunParent::Bakery,
-            id: self.0.id,
-            limit: nested_limit(first)?,
+            id: row.id,
+            limit,
         };
-        let runs = loader(ctx)?.load_one(key).await.or_gql()?;
-        Ok(runs
-            .unwrap_or_default()
-            .into_iter()
-            .map(RecipeRun)
-            .collect())
+        let runs = self
+            .siblings
+            .load_node_lists(ctx, &format!("runs:{limit}"), key_of, RecipeRun::list)
+            .await?;
+        Ok(runs.get(&key_of(&self.row)).cloned().unwrap_or_default())
     }
 }
 
@@ -68,11 +70,15 @@ pub struct BakeryQuery;
 impl BakeryQuery {
     /// One bakery by id, or null.
     async fn bakery(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Bakery>> {
-        Ok(db(ctx)?.bakery(id).await.or_gql()?.map(Bakery))
+        Ok(db(ctx)?.bakery(id).await.or_gql()?.map(Bakery::one))
     }
     /// One bakery by name, or null.
     async fn bakery_by_name(&self, ctx: &Context<'_>, name: String) -> Result<Option<Bakery>> {
-        Ok(db(ctx)?.bakery_by_name(&name).await.or_gql()?.map(Bakery))
+        Ok(db(ctx)?
+            .bakery_by_name(&name)
+            .await
+            .or_gql()?
+            .map(Bakery::one))
     }
     /// A page of bakeries (at most 100), by id unless `orderBy` says otherwise.
     async fn bakeries(
@@ -91,7 +97,7 @@ impl BakeryQuery {
             .unwrap_or_default();
         let rows = db(ctx)?.list_bakeries(sort, probe(page)).await.or_gql()?;
         Ok(BakeryConnection::new(
-            rows.into_iter().map(Bakery).collect(),
+            Bakery::list(rows),
             page,
             TotalCount::Bakeries,
         ))
@@ -128,7 +134,7 @@ impl BakeryMutation {
             region: input.region,
             description: input.description,
         };
-        Ok(Bakery(db(ctx)?.create_bakery(new).await.or_gql()?))
+        Ok(Bakery::one(db(ctx)?.create_bakery(new).await.or_gql()?))
     }
     /// Changes a bakery. `NOT_FOUND` if there is none with this id.
     #[graphql(guard = "AdminGuard")]
@@ -143,11 +149,13 @@ impl BakeryMutation {
             region: input.region,
             description: input.description,
         };
-        Ok(Bakery(db(ctx)?.update_bakery(id, patch).await.or_gql()?))
+        Ok(Bakery::one(
+            db(ctx)?.update_bakery(id, patch).await.or_gql()?,
+        ))
     }
     /// Deletes a bakery no run names, and returns it.
     #[graphql(guard = "AdminGuard")]
     async fn delete_bakery(&self, ctx: &Context<'_>, id: i32) -> Result<Bakery> {
-        Ok(Bakery(db(ctx)?.delete_bakery(id).await.or_gql()?))
+        Ok(Bakery::one(db(ctx)?.delete_bakery(id).await.or_gql()?))
     }
 }

@@ -3,7 +3,7 @@
 use super::connection::{TotalCount, connection_type, page_of, probe};
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
-use super::loaders::{FeedstockById, RecipeRunById, loader};
+use super::loaders::{FeedstockById, RecipeRunById, node_type};
 use super::recipe_run::RecipeRun;
 use crate::db::entities::dataset;
 use crate::db::enums::{DatasetScope, DatasetType};
@@ -11,52 +11,60 @@ use crate::db::listing::{DatasetField, DatasetFilter, Sort, SortDirection};
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
-/// A dataset a successful run wrote, at a public URL.
-#[derive(Clone)]
-pub struct Dataset(pub dataset::Model);
+node_type!(
+    /// A dataset a successful run wrote, at a public URL.
+    Dataset,
+    dataset::Model
+);
 
 #[Object]
 impl Dataset {
     async fn id(&self) -> i32 {
-        self.0.id
+        self.row.id
     }
     async fn feedstock_id(&self) -> i32 {
-        self.0.feedstock_id
+        self.row.feedstock_id
     }
     async fn recipe_run_id(&self) -> i32 {
-        self.0.recipe_run_id
+        self.row.recipe_run_id
     }
     async fn recipe_id(&self) -> &str {
-        &self.0.recipe_id
+        &self.row.recipe_id
     }
     #[graphql(name = "type")]
     async fn dataset_type(&self) -> DatasetType {
-        self.0.dataset_type
+        self.row.dataset_type
     }
     /// Where the dataset can be opened, e.g. with `xr.open_dataset(url, engine="zarr")`.
     async fn url(&self) -> &str {
-        &self.0.url
+        &self.row.url
     }
     /// Whether a test run (a pruned subset) produced it.
     async fn is_test(&self) -> bool {
-        self.0.is_test
+        self.row.is_test
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
-        let id = self.0.feedstock_id;
-        let found = loader(ctx)?.load_one(FeedstockById(id)).await.or_gql()?;
-        found
-            .map(Feedstock)
-            .ok_or_else(|| ApiError::NotFound(format!("feedstock {id} not found")).extend())
+        let key_of = |d: &dataset::Model| FeedstockById(d.feedstock_id);
+        let found = self
+            .siblings
+            .load_nodes(ctx, "feedstock", key_of, Feedstock::list)
+            .await?;
+        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
+            ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id)).extend()
+        })
     }
     async fn recipe_run(&self, ctx: &Context<'_>) -> Result<RecipeRun> {
-        let id = self.0.recipe_run_id;
-        let found = loader(ctx)?.load_one(RecipeRunById(id)).await.or_gql()?;
-        found
-            .map(RecipeRun)
-            .ok_or_else(|| ApiError::NotFound(format!("recipe run {id} not found")).extend())
+        let key_of = |d: &dataset::Model| RecipeRunById(d.recipe_run_id);
+        let found = self
+            .siblings
+            .load_nodes(ctx, "recipe_run", key_of, RecipeRun::list)
+            .await?;
+        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
+            ApiError::NotFound(format!("recipe run {} not found", self.row.recipe_run_id)).extend()
+        })
     }
 }
 
@@ -103,7 +111,7 @@ impl DatasetQuery {
             .await
             .or_gql()?;
         Ok(DatasetConnection::new(
-            rows.into_iter().map(Dataset).collect(),
+            Dataset::list(rows),
             page,
             TotalCount::Datasets(filter),
         ))

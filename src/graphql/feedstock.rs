@@ -4,7 +4,7 @@ use super::auth::AdminGuard;
 use super::connection::{TotalCount, connection_type, page_of, probe};
 use super::dataset::Dataset;
 use super::error::{OrGql, db};
-use super::loaders::{DatasetsOf, RunsOf, loader, nested_limit};
+use super::loaders::{DatasetsOf, RunsOf, nested_limit, node_type};
 use super::recipe_run::RecipeRun;
 use crate::db::entities::feedstock;
 use crate::db::enums::DatasetScope;
@@ -12,22 +12,24 @@ use crate::db::listing::{FeedstockField, Sort, SortDirection};
 use crate::db::{FeedstockPatch, NewFeedstock, RunParent};
 use async_graphql::{Context, InputObject, Object, Result};
 
-/// A feedstock repository (`org/name-feedstock`; staged-recipes is one too).
-#[derive(Clone)]
-pub struct Feedstock(pub feedstock::Model);
+node_type!(
+    /// A feedstock repository (`org/name-feedstock`; staged-recipes is one too).
+    Feedstock,
+    feedstock::Model
+);
 
 #[Object]
 impl Feedstock {
     async fn id(&self) -> i32 {
-        self.0.id
+        self.row.id
     }
     /// `org/name`, e.g. `pangeo-forge/gpcp-feedstock`.
     async fn spec(&self) -> &str {
-        &self.0.spec
+        &self.row.spec
     }
     /// Where the repository lives (`github`).
     async fn provider(&self) -> &str {
-        &self.0.provider
+        &self.row.provider
     }
     /// The newest runs of this feedstock, newest first (at most 100; page through
     /// `recipeRuns(filter: {feedstockId})` for more).
@@ -36,17 +38,17 @@ impl Feedstock {
         ctx: &Context<'_>,
         #[graphql(default = 100)] first: i32,
     ) -> Result<Vec<RecipeRun>> {
-        let key = RunsOf {
+        let limit = nested_limit(first)?;
+        let key_of = |row: &feedstock::Model| RunsOf {
             parent: RunParent::Feedstock,
-            id: self.0.id,
-            limit: nested_limit(first)?,
+            id: row.id,
+            limit,
         };
-        let runs = loader(ctx)?.load_one(key).await.or_gql()?;
-        Ok(runs
-            .unwrap_or_default()
-            .into_iter()
-            .map(RecipeRun)
-            .collect())
+        let runs = self
+            .siblings
+            .load_node_lists(ctx, &format!("runs:{limit}"), key_of, RecipeRun::list)
+            .await?;
+        Ok(runs.get(&key_of(&self.row)).cloned().unwrap_or_default())
     }
     /// The datasets this feedstock's runs produced, newest first.
     async fn datasets(
@@ -54,12 +56,18 @@ impl Feedstock {
         ctx: &Context<'_>,
         #[graphql(name = "type", default)] scope: DatasetScope,
     ) -> Result<Vec<Dataset>> {
-        let key = DatasetsOf {
-            feedstock_id: self.0.id,
+        let key_of = |f: &feedstock::Model| DatasetsOf {
+            feedstock_id: f.id,
             scope,
         };
-        let rows = loader(ctx)?.load_one(key).await.or_gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Dataset).collect())
+        let datasets = self
+            .siblings
+            .load_node_lists(ctx, &format!("datasets:{scope:?}"), key_of, Dataset::list)
+            .await?;
+        Ok(datasets
+            .get(&key_of(&self.row))
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -81,7 +89,7 @@ pub struct FeedstockQuery;
 impl FeedstockQuery {
     /// One feedstock by id, or null.
     async fn feedstock(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Feedstock>> {
-        Ok(db(ctx)?.feedstock(id).await.or_gql()?.map(Feedstock))
+        Ok(db(ctx)?.feedstock(id).await.or_gql()?.map(Feedstock::one))
     }
     /// One feedstock by spec (`org/name`), or null.
     async fn feedstock_by_spec(
@@ -93,7 +101,7 @@ impl FeedstockQuery {
             .feedstock_by_spec(&spec)
             .await
             .or_gql()?
-            .map(Feedstock))
+            .map(Feedstock::one))
     }
     /// A page of feedstocks (at most 100), by id unless `orderBy` says otherwise.
     async fn feedstocks(
@@ -112,7 +120,7 @@ impl FeedstockQuery {
             .unwrap_or_default();
         let rows = db(ctx)?.list_feedstocks(sort, probe(page)).await.or_gql()?;
         Ok(FeedstockConnection::new(
-            rows.into_iter().map(Feedstock).collect(),
+            Feedstock::list(rows),
             page,
             TotalCount::Feedstocks,
         ))
@@ -152,7 +160,9 @@ impl FeedstockMutation {
             spec: input.spec,
             provider: input.provider,
         };
-        Ok(Feedstock(db(ctx)?.create_feedstock(new).await.or_gql()?))
+        Ok(Feedstock::one(
+            db(ctx)?.create_feedstock(new).await.or_gql()?,
+        ))
     }
     /// Changes a feedstock. `NOT_FOUND` if there is none with this id.
     #[graphql(guard = "AdminGuard")]
@@ -166,13 +176,15 @@ impl FeedstockMutation {
             spec: input.spec,
             provider: input.provider,
         };
-        Ok(Feedstock(
+        Ok(Feedstock::one(
             db(ctx)?.update_feedstock(id, patch).await.or_gql()?,
         ))
     }
     /// Deletes a feedstock without runs or datasets, and returns it.
     #[graphql(guard = "AdminGuard")]
     async fn delete_feedstock(&self, ctx: &Context<'_>, id: i32) -> Result<Feedstock> {
-        Ok(Feedstock(db(ctx)?.delete_feedstock(id).await.or_gql()?))
+        Ok(Feedstock::one(
+            db(ctx)?.delete_feedstock(id).await.or_gql()?,
+        ))
     }
 }

@@ -6,8 +6,11 @@ use crate::db::entities::{bakery, dataset, feedstock, recipe_run};
 use crate::db::enums::DatasetScope;
 use crate::db::{Database, DbError, RunParent};
 use async_graphql::dataloader::Loader;
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 /// Loads rows for the nested GraphQL fields.
 pub struct DbLoader {
@@ -182,3 +185,152 @@ pub fn nested_limit(first: i32) -> async_graphql::Result<u64> {
         .extend())
     }
 }
+
+/// The rows of one list (a page, or every child loaded for a page). The first row to
+/// resolve a relation loads it for all of its siblings with one `load_many`, so a nested
+/// page costs one statement per relation whatever its size and however its resolvers
+/// interleave (the loader's timing window alone splits big pages into several batches).
+pub struct Siblings<T> {
+    rows: Vec<T>,
+    slots: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl<T: Send + Sync + 'static> Siblings<T> {
+    /// A group of rows.
+    pub fn new(rows: Vec<T>) -> Arc<Self> {
+        Arc::new(Siblings {
+            rows,
+            slots: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The value kept under `name`, made by `init` the first time.
+    pub fn slot<U: Send + Sync + 'static>(&self, name: &str, init: impl FnOnce() -> U) -> Arc<U> {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(existing) = slots.get(name)
+            && let Ok(found) = existing.clone().downcast::<U>()
+        {
+            return found;
+        }
+        let value = Arc::new(init());
+        slots.insert(name.to_owned(), value.clone());
+        value
+    }
+
+    /// The relation `name` of every sibling (keyed by `key_of`), loaded once for all.
+    pub async fn load<K, V>(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        name: &str,
+        key_of: impl Fn(&T) -> K,
+    ) -> async_graphql::Result<Arc<HashMap<K, V>>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        V: Send + Sync + Clone + 'static,
+        DbLoader: Loader<K, Value = V, Error = Arc<DbError>>,
+    {
+        use super::error::OrGql;
+        let cell = self.slot(name, OnceCell::<Arc<HashMap<K, V>>>::new);
+        let loader = loader(ctx)?;
+        let loaded = cell
+            .get_or_try_init(|| async {
+                let keys: Vec<K> = self.rows.iter().map(&key_of).collect();
+                loader.load_many(keys).await.map(Arc::new)
+            })
+            .await
+            .or_gql()?;
+        Ok(loaded.clone())
+    }
+}
+
+impl<T: Send + Sync + 'static> Siblings<T> {
+    /// Like [`Siblings::load`] for a to-one relation, returning GraphQL nodes that share
+    /// one sibling group of their own (so the next level is batched too).
+    pub async fn load_nodes<K, V, N>(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        name: &str,
+        key_of: impl Fn(&T) -> K,
+        list: impl FnOnce(Vec<V>) -> Vec<N>,
+    ) -> async_graphql::Result<Arc<HashMap<K, N>>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        V: Send + Sync + Clone + 'static,
+        N: Send + Sync + 'static,
+        DbLoader: Loader<K, Value = V, Error = Arc<DbError>>,
+    {
+        let loaded = self.load(ctx, name, key_of).await?;
+        Ok(self.slot(&format!("{name}/nodes"), || {
+            let keys: Vec<K> = loaded.keys().cloned().collect();
+            let rows: Vec<V> = keys.iter().map(|k| loaded[k].clone()).collect();
+            keys.into_iter().zip(list(rows)).collect::<HashMap<K, N>>()
+        }))
+    }
+
+    /// Like [`Siblings::load_nodes`] for a to-many relation.
+    pub async fn load_node_lists<K, V, N>(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        name: &str,
+        key_of: impl Fn(&T) -> K,
+        list: impl FnOnce(Vec<V>) -> Vec<N>,
+    ) -> async_graphql::Result<Arc<HashMap<K, Vec<N>>>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        V: Send + Sync + Clone + 'static,
+        N: Send + Sync + 'static,
+        DbLoader: Loader<K, Value = Vec<V>, Error = Arc<DbError>>,
+    {
+        let loaded = self.load(ctx, name, key_of).await?;
+        Ok(self.slot(&format!("{name}/nodes"), || {
+            let mut sizes = Vec::new();
+            let mut rows = Vec::new();
+            for (key, children) in loaded.iter() {
+                sizes.push((key.clone(), children.len()));
+                rows.extend(children.iter().cloned());
+            }
+            let mut nodes = list(rows).into_iter();
+            sizes
+                .into_iter()
+                .map(|(key, n)| (key, nodes.by_ref().take(n).collect()))
+                .collect::<HashMap<K, Vec<N>>>()
+        }))
+    }
+}
+
+/// Declares a GraphQL node type over a row, with the sibling group its list shares.
+macro_rules! node_type {
+    ($(#[$doc:meta])* $node:ident, $model:ty) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $node {
+            pub row: $model,
+            siblings: std::sync::Arc<$crate::graphql::loaders::Siblings<$model>>,
+        }
+
+        impl $node {
+            /// A node on its own (a single lookup or a mutation's result).
+            pub fn one(row: $model) -> Self {
+                $node {
+                    siblings: $crate::graphql::loaders::Siblings::new(vec![row.clone()]),
+                    row,
+                }
+            }
+
+            /// The nodes of one list, sharing one sibling group.
+            pub fn list(rows: Vec<$model>) -> Vec<Self> {
+                let siblings = $crate::graphql::loaders::Siblings::new(rows.clone());
+                rows.into_iter()
+                    .map(|row| $node {
+                        row,
+                        siblings: siblings.clone(),
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use node_type;

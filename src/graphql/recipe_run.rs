@@ -6,7 +6,7 @@ use super::connection::{TotalCount, connection_type, page_of, probe};
 use super::dataset::Dataset;
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
-use super::loaders::{BakeryById, DatasetOfRun, FeedstockById, loader};
+use super::loaders::{BakeryById, DatasetOfRun, FeedstockById, node_type};
 use crate::db::entities::recipe_run;
 use crate::db::enums::{DatasetType, RunConclusion, RunStatus};
 use crate::db::listing::{RecipeRunField, RecipeRunFilter, Sort, SortDirection};
@@ -16,9 +16,11 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-/// One execution of one recipe of a feedstock, at one commit, on one bakery.
-#[derive(Clone)]
-pub struct RecipeRun(pub recipe_run::Model);
+node_type!(
+    /// One execution of one recipe of a feedstock, at one commit, on one bakery.
+    RecipeRun,
+    recipe_run::Model
+);
 
 /// What the bakery said about the job of a run (the original's JSON `message`).
 #[derive(SimpleObject)]
@@ -38,88 +40,91 @@ pub struct JobInfo {
 #[Object]
 impl RecipeRun {
     async fn id(&self) -> i32 {
-        self.0.id
+        self.row.id
     }
     /// The recipe's `id` in meta.yaml.
     async fn recipe_id(&self) -> &str {
-        &self.0.recipe_id
+        &self.row.recipe_id
     }
     async fn bakery_id(&self) -> i32 {
-        self.0.bakery_id
+        self.row.bakery_id
     }
     async fn feedstock_id(&self) -> i32 {
-        self.0.feedstock_id
+        self.row.feedstock_id
     }
     /// The commit the run executes.
     async fn head_sha(&self) -> &str {
-        &self.0.head_sha
+        &self.row.head_sha
     }
     /// The feedstock version (`MAJOR.MINOR`); empty while unknown.
     async fn version(&self) -> &str {
-        &self.0.version
+        &self.row.version
     }
     async fn started_at(&self) -> DateTime<Utc> {
-        self.0.started_at
+        self.row.started_at
     }
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+        self.row.completed_at
     }
     /// Set exactly when `status` is `COMPLETED`.
     async fn conclusion(&self) -> Option<RunConclusion> {
-        self.0.conclusion
+        self.row.conclusion
     }
     async fn status(&self) -> RunStatus {
-        self.0.status
+        self.row.status
     }
     /// A test run processes a pruned subset (`/run` on a pull request).
     async fn is_test(&self) -> bool {
-        self.0.is_test
+        self.row.is_test
     }
     async fn dataset_type(&self) -> Option<DatasetType> {
-        self.0.dataset_type
+        self.row.dataset_type
     }
     async fn dataset_public_url(&self) -> Option<&str> {
-        self.0.dataset_public_url.as_deref()
+        self.row.dataset_public_url.as_deref()
     }
     /// The bakery job's name, id, deployment and error trace.
     async fn job(&self) -> JobInfo {
         JobInfo {
-            job_name: self.0.job_name.clone(),
-            job_id: self.0.job_id.clone(),
-            deployment_id: self.0.deployment_id.map(|id| ID(id.to_string())),
-            environment_url: self.0.environment_url.clone(),
-            error_trace: self.0.error_trace.clone(),
+            job_name: self.row.job_name.clone(),
+            job_id: self.row.job_id.clone(),
+            deployment_id: self.row.deployment_id.map(|id| ID(id.to_string())),
+            environment_url: self.row.environment_url.clone(),
+            error_trace: self.row.error_trace.clone(),
         }
     }
     /// When the run last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
     async fn bakery(&self, ctx: &Context<'_>) -> Result<Bakery> {
-        let found = loader(ctx)?
-            .load_one(BakeryById(self.0.bakery_id))
-            .await
-            .or_gql()?;
-        found.map(Bakery).ok_or_else(|| {
-            ApiError::NotFound(format!("bakery {} not found", self.0.bakery_id)).extend()
+        let key_of = |r: &recipe_run::Model| BakeryById(r.bakery_id);
+        let found = self
+            .siblings
+            .load_nodes(ctx, "bakery", key_of, Bakery::list)
+            .await?;
+        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
+            ApiError::NotFound(format!("bakery {} not found", self.row.bakery_id)).extend()
         })
     }
     async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
-        let found = loader(ctx)?
-            .load_one(FeedstockById(self.0.feedstock_id))
-            .await
-            .or_gql()?;
-        found.map(Feedstock).ok_or_else(|| {
-            ApiError::NotFound(format!("feedstock {} not found", self.0.feedstock_id)).extend()
+        let key_of = |r: &recipe_run::Model| FeedstockById(r.feedstock_id);
+        let found = self
+            .siblings
+            .load_nodes(ctx, "feedstock", key_of, Feedstock::list)
+            .await?;
+        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
+            ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id)).extend()
         })
     }
     /// The dataset this run produced, if it succeeded with a public URL.
     async fn dataset(&self, ctx: &Context<'_>) -> Result<Option<Dataset>> {
-        let found = loader(ctx)?
-            .load_one(DatasetOfRun(self.0.id))
-            .await
-            .or_gql()?;
-        Ok(found.map(Dataset))
+        let key_of = |r: &recipe_run::Model| DatasetOfRun(r.id);
+        let found = self
+            .siblings
+            .load_nodes(ctx, "dataset", key_of, Dataset::list)
+            .await?;
+        Ok(found.get(&key_of(&self.row)).cloned())
     }
 }
 
@@ -168,7 +173,7 @@ pub struct RecipeRunQuery;
 impl RecipeRunQuery {
     /// One recipe run by id, or null.
     async fn recipe_run(&self, ctx: &Context<'_>, id: i32) -> Result<Option<RecipeRun>> {
-        Ok(db(ctx)?.recipe_run(id).await.or_gql()?.map(RecipeRun))
+        Ok(db(ctx)?.recipe_run(id).await.or_gql()?.map(RecipeRun::one))
     }
     /// A page of recipe runs (at most 100) matching `filter`, by id unless `orderBy` says
     /// otherwise (the website's "recent runs": `orderBy: {field: STARTED_AT, direction: DESC}`).
@@ -193,7 +198,7 @@ impl RecipeRunQuery {
             .await
             .or_gql()?;
         Ok(RecipeRunConnection::new(
-            rows.into_iter().map(RecipeRun).collect(),
+            RecipeRun::list(rows),
             page,
             TotalCount::RecipeRuns(filter),
         ))
@@ -300,7 +305,9 @@ impl RecipeRunMutation {
             environment_url: input.environment_url,
             error_trace: input.error_trace,
         };
-        Ok(RecipeRun(db(ctx)?.create_recipe_run(new).await.or_gql()?))
+        Ok(RecipeRun::one(
+            db(ctx)?.create_recipe_run(new).await.or_gql()?,
+        ))
     }
     /// Changes a recipe run. `NOT_FOUND` if there is none with this id.
     #[graphql(guard = "AdminGuard")]
@@ -334,13 +341,15 @@ impl RecipeRunMutation {
             environment_url: patch(input.environment_url),
             error_trace: patch(input.error_trace),
         };
-        Ok(RecipeRun(
+        Ok(RecipeRun::one(
             db(ctx)?.update_recipe_run(id, changes).await.or_gql()?,
         ))
     }
     /// Deletes a recipe run (and its dataset), and returns it.
     #[graphql(guard = "AdminGuard")]
     async fn delete_recipe_run(&self, ctx: &Context<'_>, id: i32) -> Result<RecipeRun> {
-        Ok(RecipeRun(db(ctx)?.delete_recipe_run(id).await.or_gql()?))
+        Ok(RecipeRun::one(
+            db(ctx)?.delete_recipe_run(id).await.or_gql()?,
+        ))
     }
 }

@@ -1,0 +1,268 @@
+//! The binary as a newcomer runs it: `serve` on the embedded default, `seed`, `migrate`,
+//! `schema`, and start-up errors that name the bad setting.
+
+use crate::support::{Engine, TestDb};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pangeo-forge-orchestrator");
+
+/// The binary with a clean environment: only what the test sets.
+fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info");
+    cmd
+}
+
+/// A plain HTTP/1.1 exchange with the running server; returns (status, body).
+fn http(address: &str, method: &str, path: &str, body: &str, accept: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAccept: {accept}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response[9..12].parse().expect("status");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn parse(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Starts `serve --bind 127.0.0.1:0` and waits for its "listening on" line.
+fn serve(mut cmd: Command) -> Server {
+    let mut child = cmd
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let address = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let mut err = String::new();
+            child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            panic!(
+                "server exited before listening:\n{}\n{err}",
+                seen.join("\n")
+            );
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+        seen.push(line);
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    assert!(
+        seen.iter().any(|l| l.contains("GitHub features are off")),
+        "logs once that GitHub features are off: {seen:?}"
+    );
+    Server { child, address }
+}
+
+const STATS: &str = r#"{"query": "{ stats { feedstocks bakeries recipeRuns } }"}"#;
+
+#[test]
+fn serve_on_the_embedded_default_then_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let server = serve(command(dir.path()));
+        let (status, body) = http(
+            &server.address,
+            "POST",
+            "/graphql",
+            STATS,
+            "application/json",
+        );
+        assert_eq!(status, 200);
+        assert_eq!(
+            parse(&body),
+            json!({"data": {"stats": {"feedstocks": 0, "bakeries": 0, "recipeRuns": 0}}})
+        );
+        let (status, page) = http(&server.address, "GET", "/graphql", "", "text/html");
+        assert_eq!(status, 200);
+        assert!(page.contains("GraphiQL"));
+    }
+    assert!(
+        dir.path().join("pangeo-forge.db").exists(),
+        "the default SQLite file"
+    );
+
+    let out = command(dir.path()).arg("seed").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seeded 3 bakeries"));
+    let again = command(dir.path()).arg("seed").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already seeded"));
+
+    let server = serve(command(dir.path()));
+    let (_, body) = http(
+        &server.address,
+        "POST",
+        "/graphql",
+        STATS,
+        "application/json",
+    );
+    assert_eq!(
+        parse(&body),
+        json!({"data": {"stats": {"feedstocks": 5, "bakeries": 3, "recipeRuns": 55}}})
+    );
+    let query = r#"{"query": "{ recipeRuns(first: 100) { nodes { status conclusion } } }"}"#;
+    let (_, body) = http(
+        &server.address,
+        "POST",
+        "/graphql",
+        query,
+        "application/json",
+    );
+    for state in [
+        "QUEUED",
+        "IN_PROGRESS",
+        "SUCCESS",
+        "FAILURE",
+        "CANCELLED",
+        "TIMED_OUT",
+        "ACTION_REQUIRED",
+        "NEUTRAL",
+        "SKIPPED",
+        "STALE",
+    ] {
+        assert!(
+            body.contains(&format!("\"{state}\"")),
+            "seed has a run in state {state}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn migrate_seed_and_serve_on_postgres() {
+    let test_db = TestDb::new(Engine::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = test_db.url.clone();
+    let out = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .arg("seed")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        let mut cmd = command(dir.path());
+        cmd.env("DATABASE_URL", &url);
+        let server = serve(cmd);
+        let (_, body) = http(
+            &server.address,
+            "POST",
+            "/graphql",
+            STATS,
+            "application/json",
+        );
+        assert_eq!(
+            parse(&body),
+            json!({"data": {"stats": {"feedstocks": 5, "bakeries": 3, "recipeRuns": 55}}})
+        );
+    }
+    assert!(
+        !dir.path().join("pangeo-forge.db").exists(),
+        "no SQLite file when on PostgreSQL"
+    );
+    test_db.finish().await;
+}
+
+#[test]
+fn bad_settings_are_named_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, "not a key").unwrap();
+    let toml = dir.path().join("pfo.toml");
+    std::fs::write(&toml, "databse_url = \"sqlite://x.db\"\n").unwrap();
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("PFO_BIND", "everywhere")], "PFO_BIND"),
+        (vec![("DATABASE_URL", "mysql://db")], "DATABASE_URL"),
+        (vec![("PFO_ADMIN_API_KEYS", "short")], "PFO_ADMIN_API_KEYS"),
+        (vec![("GITHUB_APP_ID", "12")], "GITHUB_APP_PRIVATE_KEY_PATH"),
+        (vec![("GITHUB_APP_ID", "twelve")], "GITHUB_APP_ID"),
+        (
+            vec![
+                ("GITHUB_APP_ID", "12"),
+                ("GITHUB_WEBHOOK_SECRET", "s3cret"),
+                ("GITHUB_APP_PRIVATE_KEY_PATH", key.to_str().unwrap()),
+            ],
+            "not a PEM private key",
+        ),
+        (
+            vec![("PFO_CONFIG", toml.to_str().unwrap())],
+            "unknown field `databse_url`",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut cmd = command(dir.path());
+        cmd.envs(env.iter().copied()).arg("serve");
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{env:?} should fail");
+        assert!(stderr.contains(expected), "{env:?}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "a secret leaked: {stderr}");
+    }
+    assert!(
+        !dir.path().join("pangeo-forge.db").exists(),
+        "nothing started"
+    );
+}
+
+#[test]
+fn schema_command_prints_the_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path()).arg("schema").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        pangeo_forge_orchestrator::graphql::sdl()
+    );
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real router and a real database (SQLite and PostgreSQL).
+
+mod support;
+
+mod cli;
+mod graphql_errors;
+mod graphql_http;
+mod graphql_mutations;
+mod graphql_queries;
+mod rest_api;
+mod sample;
+mod schema_sync;
+mod statement_count;

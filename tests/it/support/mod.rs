@@ -1,0 +1,36 @@
+//! Test harness: every test gets a fresh real database (a SQLite file or a new PostgreSQL
+//! database), the real router, and helpers to call it. Nothing of ours is mocked.
+
+pub mod db;
+pub mod http;
+
+pub use db::{Engine, TestDb};
+pub use http::{TestApp, error_code, error_message};
+
+/// The admin key the test apps accept.
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+
+/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL:
+/// `both_engines!(my_test);` declares `my_test::sqlite` and `my_test::postgres`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::support::TestApp::start($crate::support::Engine::Sqlite).await;
+                    super::$name(app.clone()).await;
+                    app.finish().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let app = $crate::support::TestApp::start($crate::support::Engine::Postgres).await;
+                    super::$name(app.clone()).await;
+                    app.finish().await;
+                }
+            }
+        )+
+    };
+}
