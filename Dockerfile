@@ -1,0 +1,23 @@
+# A small image that runs `pangeo-forge-orchestrator serve`.
+# Build: docker build -t pangeo-forge-orchestrator .
+# Run:   docker run -p 8000:8000 -e DATABASE_URL=postgres://user:pass@db/pfo pangeo-forge-orchestrator
+
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin pangeo-forge-orchestrator \
+ && strip target/release/pangeo-forge-orchestrator
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /data --create-home pfo
+COPY --from=build /src/target/release/pangeo-forge-orchestrator /usr/local/bin/pangeo-forge-orchestrator
+USER pfo
+WORKDIR /data
+# Listen on every interface inside the container; SQLite (the default) writes /data/pangeo-forge.db.
+ENV PFO_BIND=0.0.0.0:8000
+EXPOSE 8000
+ENTRYPOINT ["pangeo-forge-orchestrator"]
+CMD ["serve"]
