@@ -43,6 +43,27 @@ pub struct Settings {
     /// Base URL of the GitHub REST API [default: https://api.github.com]
     #[arg(long, env = "GITHUB_API_URL")]
     pub github_api_url: Option<String>,
+    /// How many webhook deliveries this process works on at once [default: 4]
+    #[arg(long, env = "PFO_WORKERS")]
+    pub workers: Option<String>,
+    /// Base URL of the dashboard pages linked from GitHub [default: https://pangeo-forge.org/dashboard]
+    #[arg(long, env = "PFO_DASHBOARD_URL")]
+    pub dashboard_url: Option<String>,
+    /// Directory of bakery YAML files, one per bakery; registered at start-up.
+    #[arg(long, env = "PFO_BAKERIES_DIR")]
+    pub bakeries_dir: Option<PathBuf>,
+    /// The job-submission command [default: pangeo-forge-runner]
+    #[arg(long, env = "PFO_RUNNER_COMMAND")]
+    pub runner_command: Option<String>,
+    /// Seconds a runner process may run before it is killed and its run failed [default: 3600]
+    #[arg(long, env = "PFO_RUNNER_TIMEOUT_SECS")]
+    pub runner_timeout_secs: Option<String>,
+    /// Names this deployment in storage paths [default: pangeo-forge]
+    #[arg(long, env = "PFO_APP_NAME")]
+    pub app_name: Option<String>,
+    /// This server's public base URL, where bakery monitors post job status [default: http://<bind>]
+    #[arg(long, env = "PFO_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// The same settings as read from a TOML file. Unknown keys are an error.
@@ -56,15 +77,21 @@ struct FileSettings {
     github_app_private_key_path: Option<PathBuf>,
     github_webhook_secret: Option<String>,
     github_api_url: Option<String>,
+    workers: Option<usize>,
+    dashboard_url: Option<String>,
+    bakeries_dir: Option<PathBuf>,
+    runner_command: Option<String>,
+    runner_timeout_secs: Option<u64>,
+    app_name: Option<String>,
+    public_url: Option<String>,
 }
 
-/// The GitHub App's identity; present only when every part of it is configured.
+/// The GitHub App's identity; present only when both its id and key are configured.
 #[derive(Debug, Clone)]
 pub struct GithubAppConfig {
     pub app_id: u64,
     /// The PEM text of the App's private key (read at start-up).
     pub private_key_pem: Secret,
-    pub webhook_secret: Secret,
     pub api_url: String,
 }
 
@@ -74,10 +101,43 @@ pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub admin_keys: AdminKeys,
-    /// `None` when no GitHub App setting is given: the API still serves, GitHub features
+    /// `None` when no GitHub App setting is given: the API still serves, GitHub API calls
     /// are off.
     pub github: Option<GithubAppConfig>,
+    /// The secret webhook deliveries are signed with; without it `/github/hooks/` refuses
+    /// every delivery (503).
+    pub webhook_secret: Option<Secret>,
+    /// How many deliveries this process works on at once.
+    pub workers: usize,
+    /// What the flows need to know about this deployment.
+    pub app: AppSettings,
 }
+
+/// The deployment's names, links and job-submission settings.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Names this deployment in storage paths (`<app_name>/test/...`).
+    pub app_name: String,
+    /// This server's public base URL, without a trailing slash.
+    pub public_url: String,
+    /// Base URL of the dashboard, without a trailing slash.
+    pub dashboard_url: String,
+    /// Directory of bakery YAML files; `None`: no bakery is registered from config.
+    pub bakeries_dir: Option<PathBuf>,
+    /// The job-submission command (a program name or path).
+    pub runner_command: String,
+    /// How long a runner process may run before it is killed.
+    pub runner_timeout: std::time::Duration,
+}
+
+/// The dashboard linked from check runs and deployments.
+pub const DEFAULT_DASHBOARD_URL: &str = "https://pangeo-forge.org/dashboard";
+/// The runner executable looked up on `PATH`.
+pub const DEFAULT_RUNNER_COMMAND: &str = "pangeo-forge-runner";
+/// The deployment name used in storage paths.
+pub const DEFAULT_APP_NAME: &str = "pangeo-forge";
+/// Seconds a runner process may run.
+pub const DEFAULT_RUNNER_TIMEOUT_SECS: u64 = 3600;
 
 /// A setting that is missing, malformed or inconsistent.
 #[derive(Debug, thiserror::Error)]
@@ -98,9 +158,17 @@ fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
 impl Config {
     /// Merges flags/environment over the optional file and validates the result.
     pub fn load(settings: &Settings) -> Result<Config, ConfigError> {
-        let file = match &settings.config_file {
+        let mut file = match &settings.config_file {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
+        };
+        let file_app = FileApp {
+            dashboard_url: file.dashboard_url.take(),
+            bakeries_dir: file.bakeries_dir.take(),
+            runner_command: file.runner_command.take(),
+            runner_timeout_secs: file.runner_timeout_secs.take(),
+            app_name: file.app_name.take(),
+            public_url: file.public_url.take(),
         };
         let database_url = settings
             .database_url
@@ -129,19 +197,54 @@ impl Config {
         let admin_keys =
             AdminKeys::new(keys).map_err(|reason| bad("PFO_ADMIN_API_KEYS", reason))?;
 
+        let webhook_secret = match settings
+            .github_webhook_secret
+            .clone()
+            .or(file.github_webhook_secret)
+        {
+            Some(secret) if secret.is_empty() => {
+                return Err(bad("GITHUB_WEBHOOK_SECRET", "must not be empty"));
+            }
+            other => other.map(Secret::new),
+        };
         let github = github_config(
             settings,
             file.github_app_id,
             file.github_app_private_key_path,
-            file.github_webhook_secret,
             file.github_api_url,
         )?;
+        let workers = match (&settings.workers, file.workers) {
+            (Some(text), _) => text
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "PFO_WORKERS",
+                        format!("`{text}` is not a number from 1 to 64"),
+                    )
+                })?,
+            (None, Some(n)) if (1..=64).contains(&n) => n,
+            (None, Some(n)) => {
+                return Err(bad(
+                    "PFO_WORKERS",
+                    format!("{n} is not a number from 1 to 64"),
+                ));
+            }
+            (None, None) => 4,
+        };
+
+        let app = app_settings(settings, &file_app, bind)?;
 
         Ok(Config {
             database_url,
             bind,
             admin_keys,
             github,
+            webhook_secret,
+            workers,
+            app,
         })
     }
 }
@@ -169,11 +272,107 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// The deployment settings read from the file, set aside before the rest is consumed.
+struct FileApp {
+    dashboard_url: Option<String>,
+    bakeries_dir: Option<PathBuf>,
+    runner_command: Option<String>,
+    runner_timeout_secs: Option<u64>,
+    app_name: Option<String>,
+    public_url: Option<String>,
+}
+
+fn http_url(setting: &'static str, url: String) -> Result<String, ConfigError> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.trim_end_matches('/').to_owned())
+    } else {
+        Err(bad(setting, format!("`{url}` is not an http(s) URL")))
+    }
+}
+
+fn app_settings(
+    settings: &Settings,
+    file: &FileApp,
+    bind: SocketAddr,
+) -> Result<AppSettings, ConfigError> {
+    let dashboard_url = http_url(
+        "PFO_DASHBOARD_URL",
+        settings
+            .dashboard_url
+            .clone()
+            .or(file.dashboard_url.clone())
+            .unwrap_or_else(|| DEFAULT_DASHBOARD_URL.to_owned()),
+    )?;
+    let public_url = http_url(
+        "PFO_PUBLIC_URL",
+        settings
+            .public_url
+            .clone()
+            .or(file.public_url.clone())
+            .unwrap_or_else(|| format!("http://{bind}")),
+    )?;
+    let app_name = settings
+        .app_name
+        .clone()
+        .or(file.app_name.clone())
+        .unwrap_or_else(|| DEFAULT_APP_NAME.to_owned());
+    if app_name.is_empty()
+        || !app_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err(bad(
+            "PFO_APP_NAME",
+            format!("`{app_name}` must be letters, digits, `-`, `_` or `.` (it is a path segment)"),
+        ));
+    }
+    let bakeries_dir = settings.bakeries_dir.clone().or(file.bakeries_dir.clone());
+    if let Some(dir) = &bakeries_dir
+        && !dir.is_dir()
+    {
+        return Err(bad(
+            "PFO_BAKERIES_DIR",
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    let runner_command = settings
+        .runner_command
+        .clone()
+        .or(file.runner_command.clone())
+        .unwrap_or_else(|| DEFAULT_RUNNER_COMMAND.to_owned());
+    if runner_command.trim().is_empty() {
+        return Err(bad("PFO_RUNNER_COMMAND", "must not be empty"));
+    }
+    let timeout_secs = match (&settings.runner_timeout_secs, file.runner_timeout_secs) {
+        (Some(text), _) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                bad(
+                    "PFO_RUNNER_TIMEOUT_SECS",
+                    format!("`{text}` is not a positive number of seconds"),
+                )
+            })?,
+        (None, Some(0)) => return Err(bad("PFO_RUNNER_TIMEOUT_SECS", "must be positive")),
+        (None, Some(n)) => n,
+        (None, None) => DEFAULT_RUNNER_TIMEOUT_SECS,
+    };
+    Ok(AppSettings {
+        app_name,
+        public_url,
+        dashboard_url,
+        bakeries_dir,
+        runner_command,
+        runner_timeout: std::time::Duration::from_secs(timeout_secs),
+    })
+}
+
 fn github_config(
     settings: &Settings,
     file_app_id: Option<u64>,
     file_key_path: Option<PathBuf>,
-    file_secret: Option<String>,
     file_api_url: Option<String>,
 ) -> Result<Option<GithubAppConfig>, ConfigError> {
     let app_id = match (&settings.github_app_id, file_app_id) {
@@ -188,7 +387,6 @@ fn github_config(
         .github_app_private_key_path
         .clone()
         .or(file_key_path);
-    let secret = settings.github_webhook_secret.clone().or(file_secret);
     let api_url = settings
         .github_api_url
         .clone()
@@ -201,30 +399,24 @@ fn github_config(
         ));
     }
 
-    let (app_id, key_path, secret) = match (app_id, key_path, secret) {
-        (None, None, None) => return Ok(None),
-        (Some(id), Some(path), Some(secret)) => (id, path, secret),
-        (id, path, secret) => {
-            let missing = [
-                ("GITHUB_APP_ID", id.is_none()),
-                ("GITHUB_APP_PRIVATE_KEY_PATH", path.is_none()),
-                ("GITHUB_WEBHOOK_SECRET", secret.is_none()),
-            ];
-            let names: Vec<&str> = missing.iter().filter(|m| m.1).map(|m| m.0).collect();
+    let (app_id, key_path) = match (app_id, key_path) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(path)) => (id, path),
+        (Some(_), None) => {
+            return Err(bad(
+                "GITHUB_APP_PRIVATE_KEY_PATH",
+                "GITHUB_APP_ID is set, so the App's private key is needed too",
+            ));
+        }
+        (None, Some(_)) => {
             return Err(bad(
                 "GITHUB_APP_ID",
-                format!(
-                    "the GitHub App needs all of its settings; missing: {}",
-                    names.join(", ")
-                ),
+                "GITHUB_APP_PRIVATE_KEY_PATH is set, so the App's id is needed too",
             ));
         }
     };
     if app_id == 0 {
         return Err(bad("GITHUB_APP_ID", "must be a positive number"));
-    }
-    if secret.is_empty() {
-        return Err(bad("GITHUB_WEBHOOK_SECRET", "must not be empty"));
     }
     let pem = std::fs::read_to_string(&key_path).map_err(|e| {
         bad(
@@ -241,7 +433,6 @@ fn github_config(
     Ok(Some(GithubAppConfig {
         app_id,
         private_key_pem: Secret::new(pem),
-        webhook_secret: Secret::new(secret),
         api_url,
     }))
 }

@@ -120,3 +120,38 @@ impl DatasetScope {
         }
     }
 }
+
+/// Where a webhook delivery is in its processing.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+#[graphql(name = "WebhookDeliveryState")]
+pub enum DeliveryState {
+    /// Stored, waiting for a worker (or for its retry time).
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    /// A worker is on it.
+    #[sea_orm(string_value = "processing")]
+    Processing,
+    /// Processed.
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// Recorded only: no flow acts on this event or repository.
+    #[sea_orm(string_value = "ignored")]
+    Ignored,
+    /// Failed for good; `lastError` says why. A redelivery of it runs it again.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}

@@ -12,11 +12,13 @@ pub mod seed;
 
 mod bakeries;
 mod datasets;
+mod deliveries;
 mod feedstocks;
 mod recipe_runs;
 mod stats;
 
 pub use bakeries::{BakeryPatch, NewBakery};
+pub use deliveries::{DeliveryFilter, NewDelivery, Recorded};
 pub use error::DbError;
 pub use feedstocks::{FeedstockPatch, NewFeedstock};
 pub use recipe_runs::{NewRecipeRun, RecipeRunPatch, RunParent};

@@ -58,8 +58,11 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
     let db = crate::cli::open(&config).await?;
     if config.github.is_none() {
         tracing::info!(
-            "GitHub App settings (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET) are not set: GitHub features are off"
+            "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH are not set: calls to GitHub are off"
         );
+    }
+    if config.webhook_secret.is_none() {
+        tracing::info!("GITHUB_WEBHOOK_SECRET is not set: /github/hooks/ refuses every delivery");
     }
     if config.admin_keys.is_empty() {
         tracing::info!("PFO_ADMIN_API_KEYS is not set: mutations are refused");

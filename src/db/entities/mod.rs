@@ -4,3 +4,4 @@ pub mod bakery;
 pub mod dataset;
 pub mod feedstock;
 pub mod recipe_run;
+pub mod webhook_delivery;

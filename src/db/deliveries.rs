@@ -1,0 +1,282 @@
+//! Webhook-delivery verbs: storing a delivery exactly once, and the durable queue.
+//!
+//! The queue is the `webhook_delivery` table itself. A worker claims the oldest due delivery
+//! with one atomic `UPDATE … RETURNING` (PostgreSQL adds `FOR UPDATE SKIP LOCKED`, so several
+//! processes share the queue without taking the same row; SQLite serialises writers). A claim
+//! is a lease: if its process dies, the delivery is claimed again once the lease ends.
+
+use super::entities::webhook_delivery;
+use super::enums::DeliveryState;
+use super::listing::Page;
+use super::{Database, DbError, now};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+};
+
+/// A verified delivery to store.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub guid: String,
+    pub event: String,
+    pub action: Option<String>,
+    pub repository: Option<String>,
+    pub installation_id: Option<i64>,
+    pub payload: String,
+    /// The state to store it in: `Queued` for work, `Done`/`Ignored`/`Failed` for deliveries
+    /// answered on the spot (ping, unparsable payloads).
+    pub state: DeliveryState,
+    pub last_error: Option<String>,
+}
+
+/// What storing a delivery did.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    /// First time this GUID was seen.
+    Stored(webhook_delivery::Model),
+    /// A redelivery of a stored delivery that did not fail for good: nothing to do again.
+    Duplicate(webhook_delivery::Model),
+    /// A redelivery of a delivery that failed for good: queued to run again.
+    Requeued(webhook_delivery::Model),
+}
+
+/// Which deliveries a list includes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    pub feedstock_id: Option<i32>,
+    pub state: Option<DeliveryState>,
+    pub event: Option<String>,
+}
+
+fn condition(filter: &DeliveryFilter) -> Condition {
+    use webhook_delivery::Column as C;
+    let mut cond = Condition::all();
+    if let Some(id) = filter.feedstock_id {
+        cond = cond.add(C::FeedstockId.eq(id));
+    }
+    if let Some(state) = filter.state {
+        cond = cond.add(C::State.eq(state));
+    }
+    if let Some(event) = &filter.event {
+        cond = cond.add(C::Event.eq(event.as_str()));
+    }
+    cond
+}
+
+const CLAIM_POSTGRES: &str = "UPDATE webhook_delivery \
+    SET state = 'processing', claimed_by = $1, claimed_until = $2, attempts = attempts + 1, updated_at = $3 \
+    WHERE id = (SELECT id FROM webhook_delivery \
+        WHERE (state = 'queued' AND next_attempt_at <= $3) OR (state = 'processing' AND claimed_until < $3) \
+        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+    RETURNING *";
+
+const CLAIM_SQLITE: &str = "UPDATE webhook_delivery \
+    SET state = 'processing', claimed_by = ?, claimed_until = ?, attempts = attempts + 1, updated_at = ? \
+    WHERE id = (SELECT id FROM webhook_delivery \
+        WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'processing' AND claimed_until < ?) \
+        ORDER BY id LIMIT 1) \
+    RETURNING *";
+
+impl Database {
+    /// Stores a delivery unless its GUID is known; a known GUID that failed for good is
+    /// queued again (GitHub's manual redelivery), any other is a duplicate.
+    pub async fn record_delivery(&self, new: NewDelivery) -> Result<Recorded, DbError> {
+        if let Some(existing) = self.delivery_by_guid(&new.guid).await? {
+            return self.redelivered(existing).await;
+        }
+        let feedstock_id = match &new.repository {
+            Some(spec) => self.feedstock_by_spec(spec).await?.map(|f| f.id),
+            None => None,
+        };
+        let timestamp = now();
+        let terminal = new.state != DeliveryState::Queued;
+        let row = webhook_delivery::ActiveModel {
+            guid: Set(new.guid.clone()),
+            event: Set(new.event),
+            action: Set(new.action),
+            repository: Set(new.repository),
+            feedstock_id: Set(feedstock_id),
+            installation_id: Set(new.installation_id),
+            payload: Set(new.payload),
+            received_at: Set(timestamp),
+            state: Set(new.state),
+            attempts: Set(0),
+            last_error: Set(new.last_error),
+            next_attempt_at: Set(timestamp),
+            claimed_by: Set(None),
+            claimed_until: Set(None),
+            completed_at: Set(terminal.then_some(timestamp)),
+            updated_at: Set(timestamp),
+            ..Default::default()
+        };
+        match row.insert(&self.conn).await {
+            Ok(stored) => Ok(Recorded::Stored(stored)),
+            Err(err) => match DbError::conflict_on_unique(err, String::new) {
+                // Another process stored the same GUID a moment ago.
+                DbError::Conflict(_) => match self.delivery_by_guid(&new.guid).await? {
+                    Some(existing) => Ok(Recorded::Duplicate(existing)),
+                    None => Err(DbError::Conflict(format!("delivery {} vanished", new.guid))),
+                },
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn redelivered(&self, existing: webhook_delivery::Model) -> Result<Recorded, DbError> {
+        if existing.state != DeliveryState::Failed {
+            return Ok(Recorded::Duplicate(existing));
+        }
+        // Only one of several concurrent redeliveries wins the requeue.
+        let requeued = webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::State,
+                DeliveryState::Queued.into(),
+            )
+            .col_expr(webhook_delivery::Column::NextAttemptAt, now().into())
+            .col_expr(webhook_delivery::Column::Attempts, 0.into())
+            .col_expr(
+                webhook_delivery::Column::CompletedAt,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(webhook_delivery::Column::UpdatedAt, now().into())
+            .filter(webhook_delivery::Column::Id.eq(existing.id))
+            .filter(webhook_delivery::Column::State.eq(DeliveryState::Failed))
+            .exec(&self.conn)
+            .await?;
+        let current = self
+            .delivery_by_guid(&existing.guid)
+            .await?
+            .unwrap_or(existing);
+        Ok(if requeued.rows_affected == 1 {
+            Recorded::Requeued(current)
+        } else {
+            Recorded::Duplicate(current)
+        })
+    }
+
+    /// One delivery by GUID.
+    pub async fn delivery_by_guid(
+        &self,
+        guid: &str,
+    ) -> Result<Option<webhook_delivery::Model>, DbError> {
+        Ok(webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::Guid.eq(guid))
+            .one(&self.conn)
+            .await?)
+    }
+
+    /// Claims the oldest due delivery for `worker` until `lease_until`; also takes over
+    /// deliveries whose previous claim expired. `None` when nothing is due.
+    pub async fn claim_next_delivery(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<webhook_delivery::Model>, DbError> {
+        let at = now();
+        let statement = match self.backend() {
+            DbBackend::Postgres => Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                CLAIM_POSTGRES,
+                [worker.into(), lease_until.into(), at.into()],
+            ),
+            backend => Statement::from_sql_and_values(
+                backend,
+                CLAIM_SQLITE,
+                [
+                    worker.into(),
+                    lease_until.into(),
+                    at.into(),
+                    at.into(),
+                    at.into(),
+                ],
+            ),
+        };
+        Ok(webhook_delivery::Entity::find()
+            .from_raw_sql(statement)
+            .one(&self.conn)
+            .await?)
+    }
+
+    /// Ends the processing of a delivery this worker holds as `state` (done, ignored or
+    /// failed), keeping `error`. A claim lost to another worker changes nothing.
+    pub async fn finish_delivery(
+        &self,
+        id: i32,
+        worker: &str,
+        state: DeliveryState,
+        error: Option<String>,
+    ) -> Result<(), DbError> {
+        let at = now();
+        webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::State, state.into())
+            .col_expr(webhook_delivery::Column::LastError, error.into())
+            .col_expr(webhook_delivery::Column::CompletedAt, Some(at).into())
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(webhook_delivery::Column::UpdatedAt, at.into())
+            .filter(webhook_delivery::Column::Id.eq(id))
+            .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
+            .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a delivery this worker holds back in the queue, due at `next_attempt_at`.
+    pub async fn retry_delivery(
+        &self,
+        id: i32,
+        worker: &str,
+        error: String,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::State,
+                DeliveryState::Queued.into(),
+            )
+            .col_expr(webhook_delivery::Column::LastError, Some(error).into())
+            .col_expr(
+                webhook_delivery::Column::NextAttemptAt,
+                next_attempt_at.into(),
+            )
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(webhook_delivery::Column::UpdatedAt, now().into())
+            .filter(webhook_delivery::Column::Id.eq(id))
+            .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
+            .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// A page of deliveries, newest first.
+    pub async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        page: Page,
+    ) -> Result<Vec<webhook_delivery::Model>, DbError> {
+        Ok(webhook_delivery::Entity::find()
+            .filter(condition(filter))
+            .order_by_desc(webhook_delivery::Column::Id)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// How many deliveries match `filter`.
+    pub async fn count_deliveries(&self, filter: &DeliveryFilter) -> Result<u64, DbError> {
+        Ok(webhook_delivery::Entity::find()
+            .filter(condition(filter))
+            .count(&self.conn)
+            .await?)
+    }
+}
