@@ -10,7 +10,8 @@
 //! - [`db`]: entities, migrations (crate `migration`) and the [`db::Database`] facade whose
 //!   verbs every other module calls.
 //! - [`graphql`]: the schema; one module per area, one batching loader.
-//! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health).
+//! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health, webhooks).
+//! - [`webhooks`]: verifying and storing deliveries; the typed events flows read.
 //! - [`cli`] and [`telemetry`]: the command line and logging.
 //!
 //! docs/architecture.md draws the modules and the invariants.
@@ -19,6 +20,9 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod flows;
 pub mod graphql;
+pub mod jobs;
 pub mod server;
 pub mod telemetry;
+pub mod webhooks;

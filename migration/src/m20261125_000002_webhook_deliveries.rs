@@ -22,6 +22,8 @@ enum WebhookDelivery {
     State,
     Attempts,
     LastError,
+    Note,
+    Progress,
     NextAttemptAt,
     ClaimedBy,
     ClaimedUntil,
@@ -60,6 +62,8 @@ impl MigrationTrait for Migration {
                     .col(string(WebhookDelivery::State))
                     .col(integer(WebhookDelivery::Attempts).default(0))
                     .col(text_null(WebhookDelivery::LastError))
+                    .col(text_null(WebhookDelivery::Note))
+                    .col(text_null(WebhookDelivery::Progress))
                     .col(timestamptz(WebhookDelivery::NextAttemptAt))
                     .col(string_null(WebhookDelivery::ClaimedBy))
                     .col(timestamptz_null(WebhookDelivery::ClaimedUntil))

@@ -29,6 +29,19 @@ pub struct NewDelivery {
     /// answered on the spot (ping, unparsable payloads).
     pub state: DeliveryState,
     pub last_error: Option<String>,
+    /// What was done with it, for deliveries answered on the spot.
+    pub note: Option<String>,
+}
+
+/// How a worker ends a delivery it holds.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    /// `Done`, `Ignored` or `Failed`.
+    pub state: DeliveryState,
+    /// What processing did, or why it did nothing.
+    pub note: Option<String>,
+    /// Why it failed for good.
+    pub error: Option<String>,
 }
 
 /// What storing a delivery did.
@@ -104,6 +117,8 @@ impl Database {
             state: Set(new.state),
             attempts: Set(0),
             last_error: Set(new.last_error),
+            note: Set(new.note),
+            progress: Set(None),
             next_attempt_at: Set(timestamp),
             claimed_by: Set(None),
             claimed_until: Set(None),
@@ -199,19 +214,19 @@ impl Database {
             .await?)
     }
 
-    /// Ends the processing of a delivery this worker holds as `state` (done, ignored or
-    /// failed), keeping `error`. A claim lost to another worker changes nothing.
+    /// Ends the processing of a delivery this worker holds. A claim lost to another worker
+    /// (its lease ran out) changes nothing: returns whether this worker's finish counted.
     pub async fn finish_delivery(
         &self,
         id: i32,
         worker: &str,
-        state: DeliveryState,
-        error: Option<String>,
-    ) -> Result<(), DbError> {
+        finish: Finish,
+    ) -> Result<bool, DbError> {
         let at = now();
-        webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::State, state.into())
-            .col_expr(webhook_delivery::Column::LastError, error.into())
+        let result = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::State, finish.state.into())
+            .col_expr(webhook_delivery::Column::LastError, finish.error.into())
+            .col_expr(webhook_delivery::Column::Note, finish.note.into())
             .col_expr(webhook_delivery::Column::CompletedAt, Some(at).into())
             .col_expr(
                 webhook_delivery::Column::ClaimedUntil,
@@ -223,7 +238,7 @@ impl Database {
             .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
             .exec(&self.conn)
             .await?;
-        Ok(())
+        Ok(result.rows_affected == 1)
     }
 
     /// Puts a delivery this worker holds back in the queue, due at `next_attempt_at`.
@@ -252,6 +267,35 @@ impl Database {
             .filter(webhook_delivery::Column::Id.eq(id))
             .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
             .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Extends this worker's claim on a delivery it is still working on; `false` when the
+    /// claim was lost (the lease ran out and another worker took it).
+    pub async fn extend_claim(
+        &self,
+        id: i32,
+        worker: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        let result = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::ClaimedUntil, Some(until).into())
+            .filter(webhook_delivery::Column::Id.eq(id))
+            .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
+            .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
+            .exec(&self.conn)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Saves a delivery's flow journal (see `webhook_delivery.progress`).
+    pub async fn save_delivery_progress(&self, id: i32, progress: &str) -> Result<(), DbError> {
+        webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::Progress, Some(progress).into())
+            .col_expr(webhook_delivery::Column::UpdatedAt, now().into())
+            .filter(webhook_delivery::Column::Id.eq(id))
             .exec(&self.conn)
             .await?;
         Ok(())

@@ -18,7 +18,7 @@ mod recipe_runs;
 mod stats;
 
 pub use bakeries::{BakeryPatch, NewBakery};
-pub use deliveries::{DeliveryFilter, NewDelivery, Recorded};
+pub use deliveries::{DeliveryFilter, Finish, NewDelivery, Recorded};
 pub use error::DbError;
 pub use feedstocks::{FeedstockPatch, NewFeedstock};
 pub use recipe_runs::{NewRecipeRun, RecipeRunPatch, RunParent};

@@ -6,7 +6,7 @@
 
 use super::error::{ApiError, OrGql};
 use crate::db::listing::{DatasetFilter, MAX_PAGE_SIZE, Page, RecipeRunFilter};
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, DeliveryFilter};
 use async_graphql::{ErrorExtensions, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -64,6 +64,7 @@ pub enum TotalCount {
     Feedstocks,
     RecipeRuns(RecipeRunFilter),
     Datasets(DatasetFilter),
+    Deliveries(DeliveryFilter),
 }
 
 impl TotalCount {
@@ -74,6 +75,7 @@ impl TotalCount {
             TotalCount::Feedstocks => db.count_feedstocks().await,
             TotalCount::RecipeRuns(filter) => db.count_recipe_runs(filter).await,
             TotalCount::Datasets(filter) => db.count_datasets(filter).await,
+            TotalCount::Deliveries(filter) => db.count_deliveries(filter).await,
         };
         Ok(count.or_gql()? as i64)
     }

@@ -13,6 +13,7 @@ pub mod feedstock;
 pub mod loaders;
 pub mod recipe_run;
 pub mod stats;
+pub mod webhook_delivery;
 
 use crate::db::Database;
 use async_graphql::dataloader::DataLoader;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     recipe_run::RecipeRunQuery,
     dataset::DatasetQuery,
     stats::StatsQuery,
+    webhook_delivery::WebhookDeliveryQuery,
 );
 
 /// Every mutation field (all need the admin key).

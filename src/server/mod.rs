@@ -5,13 +5,16 @@ mod graphql_http;
 mod health;
 mod playground;
 mod rest;
+mod webhook;
 
-use crate::auth::AdminKeys;
+use crate::auth::{AdminKeys, Secret};
 use crate::db::Database;
 use crate::graphql::{AppSchema, build_schema};
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use std::sync::Arc;
+use tokio::sync::Notify;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -24,6 +27,10 @@ pub struct AppState {
     pub db: Database,
     pub schema: AppSchema,
     pub admin_keys: Arc<AdminKeys>,
+    /// The secret deliveries are signed with; `None` refuses every delivery.
+    pub webhook_secret: Option<Arc<Secret>>,
+    /// Woken when a delivery is queued, so this process's workers start at once.
+    pub queue: Arc<Notify>,
 }
 
 impl AppState {
@@ -33,13 +40,26 @@ impl AppState {
             schema: build_schema(Some(db.clone())),
             db,
             admin_keys: Arc::new(admin_keys),
+            webhook_secret: None,
+            queue: Arc::new(Notify::new()),
         }
+    }
+
+    /// Accepts webhook deliveries signed with `secret`.
+    pub fn with_webhook_secret(mut self, secret: Option<Secret>) -> Self {
+        self.webhook_secret = secret.map(Arc::new);
+        self
     }
 }
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let hooks = Router::new()
+        .route("/github/hooks/", post(webhook::receive))
+        .route("/github/hooks", post(webhook::receive))
+        .layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BYTES))
+        .layer(RequestBodyLimitLayer::new(webhook::MAX_WEBHOOK_BYTES));
+    let api = Router::new()
         .route(
             "/graphql",
             get(graphql_http::get_graphql).post(graphql_http::post_graphql),
@@ -47,7 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(health::healthz))
         .merge(rest::routes())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    Router::new()
+        .merge(api)
+        .merge(hooks)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -67,7 +90,14 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
     if config.admin_keys.is_empty() {
         tracing::info!("PFO_ADMIN_API_KEYS is not set: mutations are refused");
     }
-    let app = router(AppState::new(db, config.admin_keys.clone()));
+    let state = AppState::new(db.clone(), config.admin_keys.clone())
+        .with_webhook_secret(config.webhook_secret.clone());
+    let ctx = crate::flows::FlowContext {
+        db,
+        app: config.app.clone(),
+    };
+    let workers = crate::jobs::Workers::start(ctx, config.workers, state.queue.clone());
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -77,6 +107,8 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    tracing::info!("HTTP stopped; waiting for the flows in progress");
+    workers.shutdown().await;
     tracing::info!("shut down");
     Ok(())
 }

@@ -32,6 +32,13 @@ pub struct Model {
     /// Why the last attempt failed.
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// What processing did, or why it did nothing (for `done` and `ignored`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+    /// The flow's journal (JSON): results of the steps already done, so a retry resumes
+    /// instead of repeating a GitHub call that created something.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub progress: Option<String>,
     /// A queued delivery is not claimed before this time (retry backoff).
     pub next_attempt_at: DateTimeUtc,
     /// The worker holding the delivery while it is `processing`.

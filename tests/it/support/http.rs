@@ -5,11 +5,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use pangeo_forge_orchestrator::auth::AdminKeys;
+use pangeo_forge_orchestrator::auth::{AdminKeys, Secret};
 use pangeo_forge_orchestrator::db::Database;
 use pangeo_forge_orchestrator::server::{AppState, router};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use tokio::sync::Notify;
 use tower::ServiceExt;
 
 /// A response, read whole.
@@ -46,6 +47,8 @@ impl Reply {
 pub struct TestApp {
     pub test_db: Arc<TestDb>,
     pub router: Router,
+    /// The signal the webhook route wakes workers with.
+    pub queue: Arc<Notify>,
 }
 
 impl TestApp {
@@ -53,16 +56,21 @@ impl TestApp {
     pub async fn start(engine: Engine) -> TestApp {
         let test_db = TestDb::new(engine).await;
         let keys = AdminKeys::new([ADMIN_KEY.to_owned()]).expect("admin key");
-        let router = router(AppState::new(test_db.db.clone(), keys));
+        let state = AppState::new(test_db.db.clone(), keys)
+            .with_webhook_secret(Some(Secret::new(super::WEBHOOK_SECRET)));
+        let queue = state.queue.clone();
         TestApp {
             test_db: Arc::new(test_db),
-            router,
+            router: router(state),
+            queue,
         }
     }
 
     /// Drops the database (call once, at the end of the test).
     pub async fn finish(self) {
-        let TestApp { test_db, router } = self;
+        let TestApp {
+            test_db, router, ..
+        } = self;
         drop(router);
         if let Ok(db) = Arc::try_unwrap(test_db) {
             db.finish().await;

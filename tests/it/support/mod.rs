@@ -3,9 +3,13 @@
 
 pub mod db;
 pub mod http;
+pub mod webhooks;
 
 pub use db::{Engine, TestDb};
 pub use http::{TestApp, error_code, error_message};
+
+/// The secret the test apps' webhook deliveries are signed with.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 /// The admin key the test apps accept.
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
