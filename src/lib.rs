@@ -20,5 +20,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod graphql;
+pub mod meta;
 pub mod server;
 pub mod telemetry;
