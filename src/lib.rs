@@ -9,6 +9,9 @@
 //! - [`auth`]: secrets and the admin API keys.
 //! - [`db`]: entities, migrations (crate `migration`) and the [`db::Database`] facade whose
 //!   verbs every other module calls.
+//! - [`bakery`]: bakery configuration files, job names and paths, and job submission
+//!   through `pangeo-forge-runner`.
+//! - [`meta`]: a feedstock's `meta.yaml`, parsed and checked.
 //! - [`graphql`]: the schema; one module per area, one batching loader.
 //! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health).
 //! - [`cli`] and [`telemetry`]: the command line and logging.
@@ -16,6 +19,7 @@
 //! docs/architecture.md draws the modules and the invariants.
 
 pub mod auth;
+pub mod bakery;
 pub mod cli;
 pub mod config;
 pub mod db;
