@@ -99,21 +99,50 @@ impl std::fmt::Debug for BakeryConfig {
     }
 }
 
+/// Lines of a multi-line secret shorter than this are not masked on their own (a lone `}`
+/// or `-----END KEY-----` line would mask unrelated output).
+pub const MIN_MASKED_LINE_LEN: usize = 8;
+
 /// The secret values of one bakery. `Debug` shows only how many there are.
 #[derive(Clone, Default)]
 pub struct Secrets(Vec<String>);
 
 impl Secrets {
     /// Keeps the non-empty `values`, longest first (so a secret containing another is
-    /// masked whole).
+    /// masked whole). Each value is also kept as it appears inside a JSON string (quotes,
+    /// backslashes and newlines escaped) and, for a multi-line value (a key file), line by
+    /// line for lines of at least [`MIN_MASKED_LINE_LEN`] characters, since output is masked
+    /// one line at a time.
     pub fn new(values: impl IntoIterator<Item = String>) -> Self {
-        let mut values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+        let mut values: Vec<String> = values
+            .into_iter()
+            .flat_map(|value| {
+                let mut forms = vec![value.clone()];
+                let quoted = serde_json::to_string(&value).unwrap_or_default();
+                if let Some(escaped) = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'))
+                    && escaped != value
+                {
+                    forms.push(escaped.to_owned());
+                }
+                if value.contains('\n') {
+                    forms.extend(
+                        value
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| l.len() >= MIN_MASKED_LINE_LEN)
+                            .map(str::to_owned),
+                    );
+                }
+                forms
+            })
+            .filter(|v| !v.is_empty())
+            .collect();
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
         Secrets(values)
     }
 
-    /// How many secret values there are.
+    /// How many strings are masked (each secret, plus its escaped form and lines).
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -14,7 +14,7 @@ pub mod runner;
 
 pub use config::{BakeryConfig, BakeryConfigError, Secrets};
 pub use naming::{
-    JobNameError, dataset_public_url, decode_job_name, encode_job_name, storage_subpath,
+    JobNameError, dataset_public_url, decode_job_name, encode_job_name, hooks_url, storage_subpath,
 };
 pub use registry::{BakeryRegistry, Registration, RegistryError};
 pub use runner::{FailureReason, RunnerOutcome, RunnerRequest, submit};

@@ -102,6 +102,12 @@ fn hook_netloc_and_path(url: &str) -> Result<String, JobNameError> {
     Ok(encoded)
 }
 
+/// The webhook URL of a deployment whose public base URL is `public_url`: the URL the job
+/// name encodes, and where the status monitor posts.
+pub fn hooks_url(public_url: &str) -> String {
+    format!("{}{DEFAULT_HOOKS_PATH}", public_url.trim_end_matches('/'))
+}
+
 /// The Dataflow job name for recipe run `run_id` whose status should be posted to the
 /// webhook at `hooks_url` (e.g. `https://api.pangeo-forge.org/github/hooks/`):
 /// `"a" + hex(netloc[+path] + "%") + run id` (the run id's digits zero-padded to an even

@@ -88,6 +88,14 @@ impl BakeryRegistry {
         Ok(Self::from_configs(bakeries.into_values()))
     }
 
+    /// The bakeries of the configured directory, or none when no directory is configured.
+    pub fn load_configured(dir: Option<&Path>) -> Result<Self, RegistryError> {
+        match dir {
+            Some(dir) => Self::load(dir),
+            None => Ok(Self::default()),
+        }
+    }
+
     /// A registry of the given bakeries (tests; a deployment without a directory).
     pub fn from_configs(configs: impl IntoIterator<Item = Arc<BakeryConfig>>) -> Self {
         let bakeries = configs.into_iter().map(|c| (c.name.clone(), c)).collect();

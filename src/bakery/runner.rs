@@ -156,14 +156,17 @@ pub async fn submit(request: &RunnerRequest<'_>) -> RunnerOutcome {
         job_name = request.job_name.as_deref().unwrap_or(""),
         "submitting a job"
     );
-    let mut child = match Command::new(&request.command)
+    let mut command = Command::new(&request.command);
+    command
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
+        .kill_on_drop(true);
+    // Its own process group, so that a timeout also stops what it started (pip, Beam).
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
             remove_config(file);
@@ -200,6 +203,7 @@ pub async fn submit(request: &RunnerRequest<'_>) -> RunnerOutcome {
     let waited = match tokio::time::timeout(request.timeout, run).await {
         Ok(result) => Some(result),
         Err(_) => {
+            kill_process_group(child.id()).await;
             child.start_kill().ok();
             child.wait().await.ok();
             None
@@ -351,6 +355,27 @@ async fn read_lines(
         }
         seen.log.push(line);
     }
+}
+
+/// Stops every process of the runner's group (best effort; the runner itself is killed
+/// directly afterwards).
+async fn kill_process_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid {
+        let group = format!("-{pid}");
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+        if let Err(e) = killed {
+            tracing::warn!(pid, error = %e, "could not stop the runner's process group");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
 }
 
 /// Writes the configuration, readable by this user only, to a temporary JSON file that

@@ -216,3 +216,22 @@ fn defaults_without_our_section() {
     assert!(bakery.secrets.is_empty());
     assert_eq!(dataset_public_url(&bakery, "s"), None);
 }
+
+#[test]
+fn multi_line_and_escaped_secrets_are_masked_too() {
+    let pem =
+        "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASC\n-----END KEY-----".to_owned();
+    let secrets = Secrets::new([pem.clone(), "pa\"ss\\word".to_owned(), String::new()]);
+    assert_eq!(secrets.mask(&format!("key={pem}")), "key=***");
+    assert_eq!(secrets.mask("line: MIIEvQIBADANBgkqhkiG9w0B"), "line: ***");
+    assert_eq!(
+        secrets.mask(r#"{"exc_info": "pa\"ss\\word"}"#),
+        r#"{"exc_info": "***"}"#
+    );
+    assert_eq!(secrets.mask("pa\"ss\\word"), "***");
+    assert_eq!(secrets.mask("a } b"), "a } b");
+    assert_eq!(
+        format!("{secrets:?}"),
+        format!("Secrets({} redacted)", secrets.len())
+    );
+}

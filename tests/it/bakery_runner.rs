@@ -290,6 +290,24 @@ async fn a_hanging_runner_is_killed_at_the_timeout() {
         log.contains("Collecting"),
         "output before the hang is kept: {log}"
     );
+    // What the runner started is stopped too.
+    let pid = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| v["grandchild_pid"].as_u64())
+        .expect("the stand-in prints its child's pid");
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .trim_start()
+        .chars()
+        .next();
+    assert!(
+        matches!(state, None | Some('Z') | Some('X')),
+        "the runner's child {pid} still runs: {stat}"
+    );
     let argv = &bakeries.recorded()[0].0;
     assert!(!config_file_of(argv).exists());
 }

@@ -75,6 +75,17 @@ fn a_path_other_than_the_hooks_path_is_kept() {
 }
 
 #[test]
+fn the_hooks_url_of_a_deployment() {
+    assert_eq!(hooks_url("https://api.pangeo-forge.org"), PROD);
+    assert_eq!(hooks_url("https://api.pangeo-forge.org/"), PROD);
+    let name = encode_job_name(&hooks_url("http://127.0.0.1:8000"), 5).unwrap();
+    assert_eq!(
+        decode_job_name(&name).unwrap(),
+        ("127.0.0.1:8000".to_owned(), 5)
+    );
+}
+
+#[test]
 fn round_trips() {
     for run_id in [0, 1, 9, 10, 99, 100, 12345, 999_999] {
         for url in [
