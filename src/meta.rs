@@ -35,8 +35,11 @@ pub struct RecipeEntry {
 /// A `maintainers:` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Maintainer {
+    /// The maintainer's name.
     pub name: Option<String>,
+    /// Their ORCID iD.
     pub orcid: Option<String>,
+    /// Their GitHub login.
     pub github: Option<String>,
 }
 
@@ -61,16 +64,27 @@ pub enum MetaError {
     MissingField {
         /// 1-based position in the list.
         position: usize,
+        /// `id` or `object`.
         field: &'static str,
     },
     /// A `dict_object` entry, which only Python can expand.
     #[error(
         "recipe entry {position} in meta.yaml uses `dict_object: {value}`; the orchestrator cannot expand a dictionary of recipes without running Python, so list each recipe of that dictionary as its own `{{id, object}}` entry instead"
     )]
-    DictObject { position: usize, value: String },
+    DictObject {
+        /// 1-based position in the list.
+        position: usize,
+        /// The `module:attribute` given.
+        value: String,
+    },
     /// An id that is not a safe path segment or argument.
     #[error("recipe id `{id}` in meta.yaml is not allowed: {reason}")]
-    BadRecipeId { id: String, reason: String },
+    BadRecipeId {
+        /// The id as written.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Two entries share an id.
     #[error("recipe id `{0}` appears more than once in meta.yaml; recipe ids must be unique")]
     DuplicateRecipeId(String),

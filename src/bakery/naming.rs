@@ -66,9 +66,13 @@ pub enum JobNameError {
         "the job name for `{netloc}` and recipe run {run_id} would be {len} characters, over Dataflow's limit of {MAX_JOB_NAME_LEN}: the encoding takes two characters per character of the webhook host, so use a shorter public host name (at most about {max_host} characters for this run id)"
     )]
     TooLong {
+        /// The host (and path) encoded.
         netloc: String,
+        /// The recipe run.
         run_id: i32,
+        /// The length the name would have.
         len: usize,
+        /// The longest host that would fit with this run id.
         max_host: usize,
     },
     /// A name that this encoding did not produce.

@@ -1,5 +1,6 @@
 //! Reading what `pangeo-forge-runner --json` prints: JSON status lines mixed with plain
-//! text (pip's `Collecting …`) and JSON lines without a `status` (Beam's logs).
+//! text (pip's `Collecting …`) and JSON lines without a `status` (Beam's logs), and the
+//! outcome a submission reports.
 
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -12,16 +13,23 @@ pub const MAX_LOG_BYTES: usize = 64 * 1024;
 pub enum StatusLine {
     /// `{"status": "submitted", "job_name": …, "job_id": …}`: the job runs remotely.
     Submitted {
+        /// The job's name (the `--Bake.job_name` given, or one the runner made up).
         job_name: Option<String>,
+        /// The bakery's id of the job (Dataflow's job id).
         job_id: Option<String>,
     },
     /// `{"status": "failed", "message": …, "exc_info": "Traceback …"}`.
     Failed {
+        /// `Error during running: <exception>`.
         message: Option<String>,
+        /// The Python traceback.
         exc_info: Option<String>,
     },
     /// Any other status (`fetching`, `setup`, `running`, `completed`, …).
-    Progress { status: String },
+    Progress {
+        /// The status word.
+        status: String,
+    },
 }
 
 /// Reads one stdout line: `None` for plain text and for JSON without a text `status`.
@@ -90,6 +98,103 @@ impl LogBuffer {
             out.push('\n');
         }
         out
+    }
+}
+
+/// Why a submission failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The runner printed a `failed` status line.
+    Reported,
+    /// It exited unsuccessfully (or without submitting) and said nothing about why.
+    Exit(Option<i32>),
+    /// It ran past the timeout and was killed.
+    TimedOut,
+    /// The command does not exist.
+    CommandNotFound,
+    /// It could not be started or its configuration written.
+    Io,
+}
+
+/// How a submission ended. Each variant carries `log`: the end of the output (stdout and
+/// stderr, at most [`MAX_LOG_BYTES`]) with secrets masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunnerOutcome {
+    /// The job runs remotely (Dataflow, Flink); its end arrives later as a status webhook.
+    Submitted {
+        /// The job's name (the `--Bake.job_name` given, unless the runner reports another).
+        job_name: String,
+        /// The bakery's id of the job (Dataflow's job id).
+        job_id: String,
+        /// The masked output.
+        log: String,
+    },
+    /// Nothing runs: the reason, and the runner's traceback when it printed one.
+    Failed {
+        /// What kind of failure.
+        reason: FailureReason,
+        /// One sentence for the run's record and the contributor.
+        message: String,
+        /// The runner's Python traceback (`exc_info`), masked.
+        trace: Option<String>,
+        /// The masked output.
+        log: String,
+    },
+    /// A local bakery ran the whole job inside the command; `success` is its exit status.
+    Finished {
+        /// Whether the command exited with status 0.
+        success: bool,
+        /// The masked output.
+        log: String,
+    },
+}
+
+impl RunnerOutcome {
+    /// The masked output.
+    pub fn log(&self) -> &str {
+        match self {
+            RunnerOutcome::Submitted { log, .. }
+            | RunnerOutcome::Failed { log, .. }
+            | RunnerOutcome::Finished { log, .. } => log,
+        }
+    }
+}
+
+pub(crate) fn mask_outcome(
+    outcome: RunnerOutcome,
+    secrets: &super::secrets::Secrets,
+) -> RunnerOutcome {
+    match outcome {
+        RunnerOutcome::Failed {
+            reason,
+            message,
+            trace,
+            log,
+        } => RunnerOutcome::Failed {
+            reason,
+            message: secrets.mask(&message),
+            trace: trace.map(|t| secrets.mask(&t)),
+            log,
+        },
+        other => other,
+    }
+}
+
+pub(crate) fn log_outcome(outcome: &RunnerOutcome, bakery: &str, recipe_id: &str) {
+    match outcome {
+        RunnerOutcome::Submitted {
+            job_name, job_id, ..
+        } => {
+            tracing::info!(bakery, recipe_id, job_name, job_id, "job submitted");
+        }
+        RunnerOutcome::Failed {
+            reason, message, ..
+        } => {
+            tracing::warn!(bakery, recipe_id, ?reason, message, "job submission failed");
+        }
+        RunnerOutcome::Finished { success, .. } => {
+            tracing::info!(bakery, recipe_id, success, "local job finished");
+        }
     }
 }
 

@@ -19,7 +19,9 @@ pub enum RegistryError {
     /// The directory itself could not be listed.
     #[error("cannot read the bakeries directory {}: {source}", dir.display())]
     ReadDir {
+        /// The directory.
         dir: std::path::PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     /// One bakery file is wrong.

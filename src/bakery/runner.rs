@@ -5,7 +5,8 @@
 //! the failure message and trace) before anything is logged or returned.
 
 use super::config::BakeryConfig;
-use super::output::{LogBuffer, StatusLine, parse_status_line};
+pub use super::output::{FailureReason, RunnerOutcome};
+use super::output::{LogBuffer, StatusLine, log_outcome, mask_outcome, parse_status_line};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{ExitStatus, Stdio};
@@ -39,53 +40,6 @@ pub struct RunnerRequest<'a> {
     pub config: &'a BakeryConfig,
     /// The process is killed after this long.
     pub timeout: Duration,
-}
-
-/// Why a submission failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureReason {
-    /// The runner printed a `failed` status line.
-    Reported,
-    /// It exited unsuccessfully (or without submitting) and said nothing about why.
-    Exit(Option<i32>),
-    /// It ran past the timeout and was killed.
-    TimedOut,
-    /// The command does not exist.
-    CommandNotFound,
-    /// It could not be started or its configuration written.
-    Io,
-}
-
-/// How a submission ended. Each variant carries `log`: the end of the output (stdout and
-/// stderr, at most [`super::output::MAX_LOG_BYTES`]) with secrets masked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunnerOutcome {
-    /// The job runs remotely (Dataflow, Flink); its end arrives later as a status webhook.
-    Submitted {
-        job_name: String,
-        job_id: String,
-        log: String,
-    },
-    /// Nothing runs: the reason, and the runner's traceback when it printed one.
-    Failed {
-        reason: FailureReason,
-        message: String,
-        trace: Option<String>,
-        log: String,
-    },
-    /// A local bakery ran the whole job inside the command; `success` is its exit status.
-    Finished { success: bool, log: String },
-}
-
-impl RunnerOutcome {
-    /// The masked output.
-    pub fn log(&self) -> &str {
-        match self {
-            RunnerOutcome::Submitted { log, .. }
-            | RunnerOutcome::Failed { log, .. }
-            | RunnerOutcome::Finished { log, .. } => log,
-        }
-    }
 }
 
 /// The arguments after the command, with the configuration file at `config_path`.
@@ -280,41 +234,6 @@ fn failed(reason: FailureReason, message: String, log: String) -> RunnerOutcome 
         message,
         trace: None,
         log,
-    }
-}
-
-fn mask_outcome(outcome: RunnerOutcome, secrets: &super::config::Secrets) -> RunnerOutcome {
-    match outcome {
-        RunnerOutcome::Failed {
-            reason,
-            message,
-            trace,
-            log,
-        } => RunnerOutcome::Failed {
-            reason,
-            message: secrets.mask(&message),
-            trace: trace.map(|t| secrets.mask(&t)),
-            log,
-        },
-        other => other,
-    }
-}
-
-fn log_outcome(outcome: &RunnerOutcome, bakery: &str, recipe_id: &str) {
-    match outcome {
-        RunnerOutcome::Submitted {
-            job_name, job_id, ..
-        } => {
-            tracing::info!(bakery, recipe_id, job_name, job_id, "job submitted");
-        }
-        RunnerOutcome::Failed {
-            reason, message, ..
-        } => {
-            tracing::warn!(bakery, recipe_id, ?reason, message, "job submission failed");
-        }
-        RunnerOutcome::Finished { success, .. } => {
-            tracing::info!(bakery, recipe_id, success, "local job finished");
-        }
     }
 }
 
