@@ -9,6 +9,9 @@
 //! - [`auth`]: secrets and the admin API keys.
 //! - [`db`]: entities, migrations (crate `migration`) and the [`db::Database`] facade whose
 //!   verbs every other module calls.
+//! - [`bakery`]: bakery configuration files, job names and paths, and job submission
+//!   through `pangeo-forge-runner`.
+//! - [`meta`]: a feedstock's `meta.yaml`, parsed and checked.
 //! - [`graphql`]: the schema; one module per area, one batching loader.
 //! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health, webhooks).
 //! - [`webhooks`]: verifying and storing deliveries; the typed events flows read.
@@ -17,12 +20,14 @@
 //! docs/architecture.md draws the modules and the invariants.
 
 pub mod auth;
+pub mod bakery;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod flows;
 pub mod graphql;
 pub mod jobs;
+pub mod meta;
 pub mod server;
 pub mod telemetry;
 pub mod webhooks;

@@ -79,6 +79,19 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
     use anyhow::Context;
     let db = crate::cli::open(&config).await?;
+    let bakeries =
+        crate::bakery::BakeryRegistry::load_configured(config.app.bakeries_dir.as_deref())
+            .context("loading the bakeries directory")?;
+    let registered = bakeries
+        .register(&db)
+        .await
+        .context("registering bakeries")?;
+    tracing::info!(
+        bakeries = bakeries.len(),
+        created = registered.created.len(),
+        updated = registered.updated.len(),
+        "bakeries registered"
+    );
     if config.github.is_none() {
         tracing::info!(
             "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH are not set: calls to GitHub are off"

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bakery_runner;
 mod cli;
 mod graphql_errors;
 mod graphql_http;

@@ -1,0 +1,26 @@
+//! Bakeries: where recipes run, and how jobs are submitted to them.
+//!
+//! - [`config`]: one bakery's YAML file (the runner's configuration plus our
+//!   `Orchestrator:` section and a secrets file).
+//! - [`registry`]: every configured bakery, loaded at start-up and recorded in the database.
+//! - [`naming`]: storage subpaths, dataset URLs and Dataflow job names, as the original.
+//! - [`runner`]: one `pangeo-forge-runner bake` invocation; [`output`] reads what it prints
+//!   and holds the outcome; [`secrets`] masks secret values in all of it.
+
+pub mod config;
+pub mod naming;
+pub mod output;
+pub mod registry;
+pub mod runner;
+pub mod secrets;
+
+pub use config::{BakeryConfig, BakeryConfigError};
+pub use naming::{
+    JobNameError, dataset_public_url, decode_job_name, encode_job_name, hooks_url, storage_subpath,
+};
+pub use registry::{BakeryRegistry, Registration, RegistryError};
+pub use runner::{FailureReason, RunnerOutcome, RunnerRequest, submit};
+pub use secrets::Secrets;
+
+#[cfg(test)]
+mod tests;
