@@ -9,6 +9,7 @@
 //! - [`auth`]: secrets and the admin API keys.
 //! - [`db`]: entities, migrations (crate `migration`) and the [`db::Database`] facade whose
 //!   verbs every other module calls.
+//! - [`github`]: the GitHub App client: installation tokens and the REST calls the flows make.
 //! - [`graphql`]: the schema; one module per area, one batching loader.
 //! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health).
 //! - [`cli`] and [`telemetry`]: the command line and logging.
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod github;
 pub mod graphql;
 pub mod server;
 pub mod telemetry;
