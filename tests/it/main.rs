@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod github_client;
 mod graphql_errors;
 mod graphql_http;
 mod graphql_mutations;
