@@ -10,7 +10,9 @@
 //!
 //! # Errors
 //! octocrab's own retries are off: every failure comes back as a [`GithubError`] that says
-//! whether retrying may help and how long GitHub asked us to wait.
+//! whether retrying may help and how long GitHub asked us to wait. The one retry left is
+//! octocrab's: a call answered 401 is sent once more with a freshly minted token (a revoked
+//! token), and its second answer is what we classify.
 //!
 //! # Layout
 //! - [`error`]: [`GithubError`] and its classification.
