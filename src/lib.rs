@@ -12,6 +12,8 @@
 //! - [`bakery`]: bakery configuration files, job names and paths, and job submission
 //!   through `pangeo-forge-runner`.
 //! - [`meta`]: a feedstock's `meta.yaml`, parsed and checked.
+//! - [`github`]: the GitHub App client: installation tokens and the REST calls the flows make.
+//! - [`flows`]: what each delivery does, one module per flow; [`jobs`]: the queue's workers.
 //! - [`graphql`]: the schema; one module per area, one batching loader.
 //! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health, webhooks).
 //! - [`webhooks`]: verifying and storing deliveries; the typed events flows read.
@@ -25,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod flows;
+pub mod github;
 pub mod graphql;
 pub mod jobs;
 pub mod meta;

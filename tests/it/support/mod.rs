@@ -2,6 +2,7 @@
 //! database), the real router, and helpers to call it. Nothing of ours is mocked.
 
 pub mod db;
+pub mod fake_github;
 pub mod http;
 pub mod webhooks;
 

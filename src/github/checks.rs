@@ -1,0 +1,79 @@
+//! Check runs: the status line a pull request shows for each piece of our work.
+
+use super::http::repo_path;
+use super::{GithubError, Installation};
+use http::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+/// A check run to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCheckRun {
+    /// The check's name (`synchronize`).
+    pub name: String,
+    /// The commit the check is about.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// The output's title.
+    pub title: String,
+    /// The output's summary (Markdown).
+    pub summary: String,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: u64,
+}
+
+impl Installation {
+    /// Creates a check run on `repo` and returns its id.
+    pub async fn create_check_run(
+        &self,
+        repo: &str,
+        check: &NewCheckRun,
+    ) -> Result<u64, GithubError> {
+        let repo = repo_path(repo)?;
+        let body = json!({
+            "name": check.name,
+            "head_sha": check.head_sha,
+            "status": check.status,
+            "output": { "title": check.title, "summary": check.summary },
+        });
+        let created: Created = self
+            .call(
+                Method::POST,
+                &format!("/repos/{repo}/check-runs"),
+                Some(&body),
+            )
+            .await?;
+        Ok(created.id)
+    }
+
+    /// Completes check run `id` with `conclusion` (`success`, `failure`, `neutral`, …) and a
+    /// new output.
+    pub async fn complete_check_run(
+        &self,
+        repo: &str,
+        id: u64,
+        conclusion: &str,
+        title: &str,
+        summary: &str,
+    ) -> Result<(), GithubError> {
+        let repo = repo_path(repo)?;
+        let body = json!({
+            "status": "completed",
+            "conclusion": conclusion,
+            "completed_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "output": { "title": title, "summary": summary },
+        });
+        self.send(
+            Method::PATCH,
+            &format!("/repos/{repo}/check-runs/{id}"),
+            Some(&body),
+        )
+        .await?
+        .success()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,368 @@
+//! The fake's routes: each reads or changes the state and answers like GitHub.
+
+use super::FakeGithub;
+use super::fixtures as fx;
+use super::routes::{Request, error, json_reply};
+use super::state::{CheckRun, Comment, Deployment, DeploymentStatus, FakePull, Reaction, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+/// Answers one authenticated request.
+pub fn dispatch(fake: &FakeGithub, req: Request) -> Response {
+    let mut state = fake.state();
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let m = &req.method;
+    match segs.as_slice() {
+        ["app", "installations", id, "access_tokens"] if m == Method::POST => {
+            mint_token(&mut state, id)
+        }
+        ["orgs", org, "repos"] if m == Method::POST => create_repo(&mut state, org, &req),
+        ["repos", o, r, rest @ ..] => {
+            let repo = format!("{o}/{r}");
+            repo_route(&mut state, &repo, m, rest, &req)
+        }
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Response {
+    error(404, "Not Found")
+}
+
+fn repo_route(state: &mut State, repo: &str, m: &Method, rest: &[&str], req: &Request) -> Response {
+    match rest {
+        [] if m == Method::GET => match state.repos.contains(repo) {
+            true => json_reply(200, fx::repository(repo)),
+            false => not_found(),
+        },
+        ["check-runs"] if m == Method::POST => create_check_run(state, repo, req),
+        ["check-runs", id] if m == Method::PATCH => update_check_run(state, repo, id, req),
+        ["contents", path @ ..] if !path.is_empty() => {
+            let path = path.join("/");
+            match *m {
+                Method::GET => get_content(state, repo, &path, req),
+                Method::PUT => put_content(state, repo, &path, req),
+                Method::DELETE => delete_content(state, repo, &path, req),
+                _ => not_found(),
+            }
+        }
+        ["pulls"] if m == Method::GET => list_pulls(state, repo, req),
+        ["pulls"] if m == Method::POST => create_pull(state, repo, req),
+        ["pulls", n] if m == Method::GET => match state.pull(repo, parse(n)) {
+            Some(pull) => json_reply(200, fx::pull(repo, pull, "pulls/get")),
+            None => not_found(),
+        },
+        ["pulls", n, "files"] if m == Method::GET => {
+            let files = state
+                .pull_files
+                .get(&(repo.to_owned(), parse(n)))
+                .cloned()
+                .unwrap_or_default();
+            let page: Vec<Value> = paginate(&files, req)
+                .iter()
+                .map(|f| fx::pull_file(f))
+                .collect();
+            json_reply(200, Value::Array(page))
+        }
+        ["pulls", n, "merge"] if m == Method::PUT => merge_pull(state, repo, parse(n)),
+        ["issues", "comments", id, "reactions"] if m == Method::POST => {
+            let reaction = Reaction {
+                repo: repo.to_owned(),
+                comment_id: parse(id),
+                content: req.field("content"),
+            };
+            let id = state.next_id("reaction");
+            let body = fx::reaction(id, &reaction.content);
+            state.reactions.push(reaction);
+            json_reply(201, body)
+        }
+        ["issues", n, "comments"] if m == Method::POST => {
+            let comment = Comment {
+                id: state.next_id("comment"),
+                repo: repo.to_owned(),
+                number: parse(n),
+                body: req.field("body"),
+            };
+            let body = fx::comment(&comment);
+            state.comments.push(comment);
+            json_reply(201, body)
+        }
+        ["branches", branch @ ..] if m == Method::GET => {
+            let branch = branch.join("/");
+            match state.branch(repo, &branch) {
+                Some(sha) => json_reply(200, fx::branch(&branch, &sha)),
+                None => error(404, "Branch not found"),
+            }
+        }
+        ["git", "refs"] if m == Method::POST => create_ref(state, repo, req),
+        ["git", "refs", "heads", branch @ ..] if m == Method::DELETE => {
+            let removed = state
+                .branches
+                .get_mut(repo)
+                .and_then(|branches| branches.remove(&branch.join("/")));
+            match removed {
+                Some(_) => axum::http::StatusCode::NO_CONTENT.into_response(),
+                None => error(422, "Reference does not exist"),
+            }
+        }
+        ["deployments"] if m == Method::POST => {
+            let deployment = Deployment {
+                id: state.next_id("deployment") as i64,
+                repo: repo.to_owned(),
+                git_ref: req.field("ref"),
+                environment: req.field("environment"),
+                description: req.field("description"),
+                statuses: Vec::new(),
+            };
+            let body = fx::deployment(&deployment);
+            state.deployments.push(deployment);
+            json_reply(201, body)
+        }
+        ["deployments", id, "statuses"] if m == Method::POST => {
+            let status = DeploymentStatus {
+                id: state.next_id("deployment_status"),
+                state: req.field("state"),
+                environment_url: req.body["environment_url"].as_str().map(str::to_owned),
+                description: req.field("description"),
+            };
+            let id: i64 = id.parse().unwrap_or(-1);
+            let body = fx::deployment_status(&status);
+            match state
+                .deployments
+                .iter_mut()
+                .find(|d| d.id == id && d.repo == repo)
+            {
+                Some(deployment) => {
+                    deployment.statuses.push(status);
+                    json_reply(201, body)
+                }
+                None => not_found(),
+            }
+        }
+        _ => not_found(),
+    }
+}
+
+fn parse(number: &str) -> u64 {
+    number.parse().unwrap_or(0)
+}
+
+/// The `page` (from 1) of `per_page` (default 30) items.
+fn paginate<'a, T>(items: &'a [T], req: &Request) -> &'a [T] {
+    let per_page: usize = req
+        .param("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let page: usize = req
+        .param("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let start = (page - 1).saturating_mul(per_page).min(items.len());
+    let end = start.saturating_add(per_page).min(items.len());
+    &items[start..end]
+}
+
+fn mint_token(state: &mut State, installation: &str) -> Response {
+    let Ok(installation) = installation.parse::<u64>() else {
+        return not_found();
+    };
+    let n = state.next_id("token");
+    let token = format!("ghs_fake_{installation}_{n:020}");
+    state.tokens.insert(token.clone(), installation);
+    let lifetime = chrono::Duration::from_std(state.token_lifetime).unwrap_or_default();
+    let expires_at =
+        (chrono::Utc::now() + lifetime).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    json_reply(201, fx::token(&token, &expires_at))
+}
+
+fn create_repo(state: &mut State, org: &str, req: &Request) -> Response {
+    let repo = format!("{org}/{}", req.field("name"));
+    if state.repos.contains(&repo) {
+        return error(
+            422,
+            "Repository creation failed: name already exists on this account",
+        );
+    }
+    state.add_repository(&repo);
+    json_reply(
+        201,
+        fx::created_repository(&repo, &req.field("description")),
+    )
+}
+
+fn create_check_run(state: &mut State, repo: &str, req: &Request) -> Response {
+    let run = CheckRun {
+        id: state.next_id("check_run"),
+        repo: repo.to_owned(),
+        name: req.field("name"),
+        head_sha: req.field("head_sha"),
+        status: req.body["status"].as_str().unwrap_or("queued").to_owned(),
+        conclusion: req.body["conclusion"].as_str().map(str::to_owned),
+        title: req.body["output"]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        summary: req.body["output"]["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let body = fx::check_run(&run, "checks/create");
+    state.check_runs.push(run);
+    json_reply(201, body)
+}
+
+fn update_check_run(state: &mut State, repo: &str, id: &str, req: &Request) -> Response {
+    let id = parse(id);
+    let Some(run) = state
+        .check_runs
+        .iter_mut()
+        .find(|r| r.id == id && r.repo == repo)
+    else {
+        return not_found();
+    };
+    let body = &req.body;
+    if let Some(status) = body["status"].as_str() {
+        run.status = status.to_owned();
+    }
+    if let Some(conclusion) = body["conclusion"].as_str() {
+        run.conclusion = Some(conclusion.to_owned());
+    }
+    if let Some(title) = body["output"]["title"].as_str() {
+        run.title = title.to_owned();
+    }
+    if let Some(summary) = body["output"]["summary"].as_str() {
+        run.summary = summary.to_owned();
+    }
+    json_reply(200, fx::check_run(run, "checks/update"))
+}
+
+fn file_key(repo: &str, path: &str, git_ref: String) -> (String, String, String) {
+    (repo.to_owned(), path.to_owned(), git_ref)
+}
+
+fn get_content(state: &State, repo: &str, path: &str, req: &Request) -> Response {
+    let git_ref = req.param("ref").unwrap_or_else(|| "main".into());
+    match state.files.get(&file_key(repo, path, git_ref)) {
+        Some(bytes) => json_reply(200, fx::content(repo, path, bytes)),
+        None => not_found(),
+    }
+}
+
+fn put_content(state: &mut State, repo: &str, path: &str, req: &Request) -> Response {
+    let branch = req.body["branch"].as_str().unwrap_or("main").to_owned();
+    let Ok(bytes) = STANDARD.decode(req.field("content")) else {
+        return error(422, "content is not valid Base64");
+    };
+    let key = file_key(repo, path, branch.clone());
+    let existing = state.files.get(&key).map(|old| fx::blob_sha(old));
+    let status = match (existing, req.body["sha"].as_str()) {
+        (None, _) => 201,
+        (Some(_), None) => return error(422, "Invalid request.\n\n\"sha\" wasn't supplied."),
+        (Some(old), Some(sent)) if old != sent => {
+            return error(409, &format!("{path} does not match {sent}"));
+        }
+        (Some(_), Some(_)) => 200,
+    };
+    state.files.insert(key, bytes.clone());
+    state.commit_on(repo, &branch);
+    let commit = state.branch(repo, &branch).unwrap_or_default();
+    json_reply(status, fx::written_file(repo, path, &bytes, &commit))
+}
+
+fn delete_content(state: &mut State, repo: &str, path: &str, req: &Request) -> Response {
+    let branch = req.body["branch"].as_str().unwrap_or("main").to_owned();
+    let key = file_key(repo, path, branch.clone());
+    let Some(old) = state.files.get(&key) else {
+        return not_found();
+    };
+    if req.body["sha"].as_str() != Some(fx::blob_sha(old).as_str()) {
+        return error(409, &format!("{path} does not match the sha sent"));
+    }
+    state.files.remove(&key);
+    state.commit_on(repo, &branch);
+    let commit = state.branch(repo, &branch).unwrap_or_default();
+    json_reply(200, fx::deleted_file(&commit))
+}
+
+fn list_pulls(state: &State, repo: &str, req: &Request) -> Response {
+    let wanted_state = req.param("state").unwrap_or_else(|| "open".into());
+    let head = req.param("head");
+    let pulls: Vec<FakePull> = state
+        .pulls
+        .get(repo)
+        .into_iter()
+        .flatten()
+        .filter(|p| wanted_state == "all" || p.state == wanted_state)
+        .filter(|p| match &head {
+            Some(head) => head.split_once(':').map(|(_, b)| b) == Some(p.head_ref.as_str()),
+            None => true,
+        })
+        .cloned()
+        .collect();
+    let page: Vec<Value> = paginate(&pulls, req)
+        .iter()
+        .map(|p| fx::pull(repo, p, "pulls/list"))
+        .collect();
+    json_reply(200, Value::Array(page))
+}
+
+fn create_pull(state: &mut State, repo: &str, req: &Request) -> Response {
+    let head = req.field("head");
+    let head_ref = head
+        .split_once(':')
+        .map_or(head.as_str(), |(_, b)| b)
+        .to_owned();
+    let Some(head_sha) = state.branch(repo, &head_ref) else {
+        return error(422, "Validation Failed: head does not exist");
+    };
+    let number = state
+        .pulls
+        .get(repo)
+        .and_then(|pulls| pulls.iter().map(|p| p.number).max())
+        .unwrap_or(0)
+        + 1;
+    let pull = FakePull {
+        body: req.field("body"),
+        base_ref: req.field("base"),
+        ..FakePull::open(number, &req.field("title"), &head_ref, &head_sha)
+    };
+    let body = fx::pull(repo, &pull, "pulls/create");
+    state.pulls.entry(repo.to_owned()).or_default().push(pull);
+    json_reply(201, body)
+}
+
+fn merge_pull(state: &mut State, repo: &str, number: u64) -> Response {
+    let Some(pull) = state.pull_mut(repo, number) else {
+        return not_found();
+    };
+    if pull.merged || pull.state != "open" {
+        return json_reply(405, fx::not_mergeable());
+    }
+    pull.merged = true;
+    pull.state = "closed".into();
+    let base = pull.base_ref.clone();
+    state.commit_on(repo, &base);
+    let sha = state
+        .branch(repo, &base)
+        .unwrap_or_else(|| state.next_sha());
+    json_reply(200, fx::merged(&sha))
+}
+
+fn create_ref(state: &mut State, repo: &str, req: &Request) -> Response {
+    let full_ref = req.field("ref");
+    let Some(branch) = full_ref.strip_prefix("refs/heads/") else {
+        return error(422, "Reference name must start with refs/heads/");
+    };
+    let sha = req.field("sha");
+    let branches = state.branches.entry(repo.to_owned()).or_default();
+    if branches.contains_key(branch) {
+        return error(422, "Reference already exists");
+    }
+    branches.insert(branch.to_owned(), sha.clone());
+    json_reply(201, fx::created_ref(repo, &full_ref, &sha))
+}
