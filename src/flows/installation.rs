@@ -1,12 +1,14 @@
 //! Registering feedstocks from installation events: when the App is installed on, or given
-//! access to, repositories named `*-feedstock`, each becomes a feedstock (if it is not one
-//! already), so nobody has to insert them by hand. Other repositories are left alone.
+//! access to, repositories named `*-feedstock` or `*staged-recipes`, each becomes a
+//! feedstock (if it is not one already), so nobody has to insert them by hand. (The runs
+//! of staged-recipes PRs belong to the staged-recipes "feedstock", as in the original.)
+//! Other repositories are left alone.
 
 use super::FlowError;
 use crate::db::{Database, NewFeedstock};
 use crate::webhooks::event::{RepoKind, RepositoriesAdded, repo_kind};
 
-/// Registers the `*-feedstock` repositories of `event`; returns a note of what it did.
+/// Registers the Pangeo Forge repositories of `event`; returns a note of what it did.
 pub async fn register_feedstocks(
     db: &Database,
     event: &RepositoriesAdded,
@@ -15,7 +17,10 @@ pub async fn register_feedstocks(
     let mut known = Vec::new();
     let mut skipped = 0;
     for spec in &event.repositories {
-        if repo_kind(spec) != Some(RepoKind::Feedstock) {
+        if !matches!(
+            repo_kind(spec),
+            Some(RepoKind::Feedstock | RepoKind::StagedRecipes)
+        ) {
             skipped += 1;
             continue;
         }

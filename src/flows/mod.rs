@@ -1,27 +1,29 @@
 //! The flows: what each webhook delivery does, one module per flow (SPEC §4). A flow reads
-//! a typed event ([`crate::webhooks::event`]), calls the database facade and GitHub, and
-//! ends with an [`Outcome`] or a [`FlowError`] that says whether trying again may help.
-//!
-//! Flows run from the durable queue ([`crate::jobs`]), never inside the webhook request.
+//! a typed event ([`crate::webhooks::event`]), calls the database facade, GitHub and the
+//! bakeries, and ends with an [`Outcome`] or a [`FlowError`] that says whether trying again
+//! may help. Flows run from the durable queue ([`crate::jobs`]), never inside the webhook
+//! request; steps that create something on GitHub are journaled ([`journal`]) so a retry
+//! resumes instead of repeating them.
 
+pub mod commands;
+mod context;
+pub mod create_feedstock;
 mod error;
 pub mod installation;
 pub mod journal;
+pub mod messages;
+pub mod production;
+pub mod recipe_source;
+pub mod slash_command;
+pub mod submission;
+pub mod synchronize;
 
+pub use context::FlowContext;
 pub use error::{Doing, FlowError};
 
-use crate::config::AppSettings;
-use crate::db::Database;
 use crate::db::entities::webhook_delivery;
-use crate::webhooks::event::{self, GithubEvent};
+use crate::webhooks::event::{self, GithubEvent, PullRequestAction};
 use journal::Journal;
-
-/// What a flow needs: the database, GitHub, the bakeries and this deployment's settings.
-#[derive(Clone)]
-pub struct FlowContext {
-    pub db: Database,
-    pub app: AppSettings,
-}
 
 /// How a delivery's processing ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,10 @@ pub enum Outcome {
     Ignored(String),
 }
 
+fn ignored(why: impl Into<String>) -> Result<Outcome, FlowError> {
+    Ok(Outcome::Ignored(why.into()))
+}
+
 /// Processes one claimed delivery.
 pub async fn handle(
     ctx: &FlowContext,
@@ -40,19 +46,53 @@ pub async fn handle(
     let parsed = event::parse(&delivery.event, &delivery.payload)
         .map_err(|e| FlowError::fail(e.to_string()))?;
     let Some(event) = parsed else {
-        return Ok(Outcome::Ignored(format!(
+        return ignored(format!(
             "`{}` with action `{}` is not acted on",
             delivery.event,
             delivery.action.as_deref().unwrap_or("-")
-        )));
+        ));
     };
-    let _journal = Journal::open(ctx.db.clone(), delivery.id, delivery.progress.as_deref());
+    let mut journal = Journal::open(ctx.db.clone(), delivery.id, delivery.progress.as_deref());
     match event {
         GithubEvent::RepositoriesAdded(added) => installation::register_feedstocks(&ctx.db, &added)
             .await
             .map(Outcome::Done),
-        GithubEvent::PullRequest(_) | GithubEvent::IssueComment(_) => Err(FlowError::fail(
-            "pull request and comment flows are not available in this build",
-        )),
+        GithubEvent::PullRequest(pr) => {
+            let Some(kind) = pr.repository.kind() else {
+                return ignored("not a feedstock or staged-recipes repository");
+            };
+            if pr.title.to_lowercase().starts_with("cleanup") {
+                return ignored("a cleanup PR (the orchestrator's own)");
+            }
+            let gh = ctx.installation_for(delivery)?;
+            match (pr.action, pr.merged, kind) {
+                (PullRequestAction::Closed, false, _) => ignored("closed without merging"),
+                (PullRequestAction::Closed, true, event::RepoKind::StagedRecipes) => {
+                    create_feedstock::create_feedstock(ctx, &gh, &mut journal, &pr).await
+                }
+                (PullRequestAction::Closed, true, event::RepoKind::Feedstock) => {
+                    production::production_runs(ctx, &gh, &mut journal, &pr).await
+                }
+                _ => {
+                    synchronize::synchronize(ctx, &gh, &mut journal, &delivery.guid, &pr, kind)
+                        .await
+                }
+            }
+        }
+        GithubEvent::IssueComment(comment) => {
+            let Some(kind) = comment.repository.kind() else {
+                return ignored("not a feedstock or staged-recipes repository");
+            };
+            if !comment.on_pull_request {
+                return ignored("a comment on an issue, not a pull request");
+            }
+            if !comment.body.trim_start().starts_with('/')
+                && commands::parse(&comment.body).is_none()
+            {
+                return ignored("the comment holds no command");
+            }
+            let gh = ctx.installation_for(delivery)?;
+            slash_command::on_comment(ctx, &gh, &mut journal, &comment, kind).await
+        }
     }
 }

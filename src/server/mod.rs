@@ -92,11 +92,15 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
         updated = registered.updated.len(),
         "bakeries registered"
     );
-    if config.github.is_none() {
-        tracing::info!(
-            "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH are not set: calls to GitHub are off"
-        );
-    }
+    let github = match &config.github {
+        Some(app) => Some(crate::github::GithubApp::new(app).context("setting up the GitHub App")?),
+        None => {
+            tracing::info!(
+                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH are not set: GitHub features are off"
+            );
+            None
+        }
+    };
     if config.webhook_secret.is_none() {
         tracing::info!("GITHUB_WEBHOOK_SECRET is not set: /github/hooks/ refuses every delivery");
     }
@@ -108,6 +112,8 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
     let ctx = crate::flows::FlowContext {
         db,
         app: config.app.clone(),
+        github,
+        bakeries,
     };
     let workers = crate::jobs::Workers::start(ctx, config.workers, state.queue.clone());
     let app = router(state);

@@ -65,7 +65,10 @@ fn refused(err: IngestError, guid: Option<&str>) -> Response {
         IngestError::Signature(_) => StatusCode::UNAUTHORIZED,
         IngestError::MissingHeader(_) | IngestError::Malformed { .. } => StatusCode::BAD_REQUEST,
     };
-    if status.is_server_error() {
+    if let IngestError::Storage(cause) = &err {
+        // The cause stays in the log; the sender learns only that it should retry.
+        tracing::error!(delivery = guid.unwrap_or("-"), error = %cause, "webhook not stored");
+    } else if status.is_server_error() {
         tracing::error!(delivery = guid.unwrap_or("-"), error = %err, "webhook refused");
     } else {
         tracing::warn!(delivery = guid.unwrap_or("-"), error = %err, "webhook refused");

@@ -57,7 +57,7 @@ pub enum IngestError {
     #[error("delivery {guid} was stored but cannot be processed: {reason}")]
     Malformed { guid: String, reason: String },
     /// The database could not store it: answer 5xx so GitHub redelivers.
-    #[error("the delivery could not be stored: {0}")]
+    #[error("the delivery could not be stored; it was not accepted, send it again later")]
     Storage(#[from] DbError),
 }
 

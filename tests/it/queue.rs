@@ -6,6 +6,7 @@ use crate::support::TestApp;
 use crate::support::webhooks::fixture;
 use axum::http::StatusCode;
 use chrono::Utc;
+use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::config::{AppSettings, DEFAULT_DASHBOARD_URL};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
 use pangeo_forge_orchestrator::flows::FlowContext;
@@ -33,6 +34,8 @@ fn workers(app: &TestApp, count: usize, wakeup: Arc<Notify>) -> Workers {
     let ctx = FlowContext {
         db: app.db().clone(),
         app: settings(),
+        github: None,
+        bakeries: BakeryRegistry::default(),
     };
     Workers::start(ctx, count, wakeup)
 }
@@ -79,7 +82,7 @@ async fn installing_the_app_registers_its_feedstock_repositories(app: TestApp) {
     assert!(
         row.note
             .unwrap_or_default()
-            .contains("registered 1 feedstock")
+            .contains("registered 2 feedstock")
     );
 
     let mut added = fixture("installation_repositories/added.payload.json");

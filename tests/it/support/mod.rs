@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod fake_github;
+pub mod github_app;
 pub mod http;
 pub mod webhooks;
 

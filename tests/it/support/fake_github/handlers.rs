@@ -363,6 +363,21 @@ fn create_ref(state: &mut State, repo: &str, req: &Request) -> Response {
     if branches.contains_key(branch) {
         return error(422, "Reference already exists");
     }
+    // The new branch starts with the files of every ref at that commit: the sha itself
+    // and branches whose head it is.
+    let same_commit: Vec<String> = branches
+        .iter()
+        .filter(|(_, head)| **head == sha)
+        .map(|(name, _)| name.clone())
+        .chain([sha.clone()])
+        .collect();
     branches.insert(branch.to_owned(), sha.clone());
+    let copied: Vec<((String, String, String), Vec<u8>)> = state
+        .files
+        .iter()
+        .filter(|((r, _, git_ref), _)| r == repo && same_commit.contains(git_ref))
+        .map(|((r, path, _), bytes)| ((r.clone(), path.clone(), branch.to_owned()), bytes.clone()))
+        .collect();
+    state.files.extend(copied);
     json_reply(201, fx::created_ref(repo, &full_ref, &sha))
 }

@@ -1,0 +1,247 @@
+//! Everything the bot says on GitHub: check-run titles and summaries, PR comments and
+//! deployment descriptions. Functions returning values, so tests can compare them.
+
+use super::commands;
+
+/// The check run's name on every PR commit.
+pub const CHECK_RUN_NAME: &str = "synchronize";
+/// The check run's title while it runs.
+pub const CHECK_RUN_TITLE: &str = "Syncing latest commit to Pangeo Forge Cloud";
+
+/// A check run's title and Markdown summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutput {
+    pub title: String,
+    pub summary: String,
+}
+
+/// The summary while synchronizing.
+pub fn check_started(head_sha: &str) -> CheckOutput {
+    CheckOutput {
+        title: CHECK_RUN_TITLE.into(),
+        summary: format!("Reading `meta.yaml` at commit `{head_sha}`."),
+    }
+}
+
+/// The link to a run's dashboard page.
+pub fn run_page(dashboard_url: &str, run_id: i32, feedstock_id: i32) -> String {
+    format!("{dashboard_url}/recipe-run/{run_id}?feedstock_id={feedstock_id}")
+}
+
+/// Success: the runs created, with their dashboard links.
+pub fn check_succeeded(head_sha: &str, links: &[String]) -> CheckOutput {
+    let mut summary = format!("Recipe runs created at commit `{head_sha}`:");
+    for link in links {
+        summary.push_str(&format!("\n- {link}"));
+    }
+    summary.push_str(
+        "\n\nA maintainer can start a test run of a recipe by commenting `/run <recipe_id>`.",
+    );
+    CheckOutput {
+        title: "Recipe runs queued for latest commit".into(),
+        summary,
+    }
+}
+
+/// meta.yaml was not found where it must be.
+pub fn meta_missing(path: &str, head_sha: &str) -> CheckOutput {
+    CheckOutput {
+        title: "meta.yaml not found".into(),
+        summary: format!(
+            "There is no `{path}` at commit `{head_sha}`. Add it (see \
+             https://pangeo-forge.readthedocs.io/en/latest/pangeo_forge_cloud/core_concepts.html) \
+             and push again."
+        ),
+    }
+}
+
+/// meta.yaml does not parse or lacks something.
+pub fn meta_invalid(path: &str, problem: &str) -> CheckOutput {
+    CheckOutput {
+        title: "meta.yaml is not valid".into(),
+        summary: format!(
+            "`{path}` could not be used:\n\n```\n{problem}\n```\n\nFix it and push again."
+        ),
+    }
+}
+
+/// A staged-recipes PR must add exactly one directory under `recipes/`.
+pub fn recipe_dirs_wrong(found: &[String]) -> CheckOutput {
+    let summary = if found.is_empty() {
+        "This PR changes no file under `recipes/<name>/`. A staged-recipes PR adds one \
+         directory `recipes/<name>/` with `meta.yaml` and the recipe module."
+            .to_owned()
+    } else {
+        format!(
+            "This PR changes files in {} recipe directories ({}). Propose one recipe \
+             directory per PR.",
+            found.len(),
+            found
+                .iter()
+                .map(|d| format!("`recipes/{d}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    CheckOutput {
+        title: "One recipe directory per PR".into(),
+        summary,
+    }
+}
+
+/// The feedstock or the bakery is not registered.
+pub fn not_registered(
+    feedstock: &str,
+    feedstock_known: bool,
+    bakery: &str,
+    bakery_known: bool,
+    known_bakeries: &[String],
+) -> CheckOutput {
+    let mut summary =
+        String::from("To resolve, a maintainer must ensure both of the following are registered:");
+    let mark = |known: bool| if known { "registered" } else { "**missing**" };
+    summary.push_str(&format!(
+        "\n- **Feedstock**: `{feedstock}` ({})",
+        mark(feedstock_known)
+    ));
+    summary.push_str(&format!(
+        "\n- **Bakery**: `{bakery}` ({})",
+        mark(bakery_known)
+    ));
+    if !bakery_known {
+        summary.push_str(&format!(
+            "\n\nKnown bakeries: {}. Check `bakery.id` in meta.yaml.",
+            if known_bakeries.is_empty() {
+                "none".to_owned()
+            } else {
+                known_bakeries
+                    .iter()
+                    .map(|b| format!("`{b}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ));
+    }
+    if !feedstock_known {
+        summary.push_str(
+            "\n\nFeedstock repositories are registered when the Pangeo Forge GitHub App is \
+             installed on them; an admin can also add one with the `createFeedstock` mutation.",
+        );
+    }
+    CheckOutput {
+        title: "Feedstock and/or bakery not registered".into(),
+        summary,
+    }
+}
+
+/// Something on our side failed for good.
+pub fn check_internal_error(delivery_guid: &str, error: &str) -> CheckOutput {
+    CheckOutput {
+        title: "Pangeo Forge could not process this commit".into(),
+        summary: format!(
+            "An error on Pangeo Forge's side stopped the sync:\n\n```\n{error}\n```\n\n\
+             Maintainers can find it as webhook delivery `{delivery_guid}`."
+        ),
+    }
+}
+
+/// Reply to a comment whose command was not understood.
+pub fn command_not_understood(problem: &str) -> String {
+    format!(
+        "I did not understand that: {problem}.\n\nCommands I know:\n{}",
+        commands::help()
+    )
+}
+
+/// Reply to a command from someone without write access.
+pub fn command_not_allowed(author: &str, association: &str) -> String {
+    format!(
+        "@{author}, only people with write access to this repository (owners, organization \
+         members and collaborators) can start runs, and your association here is \
+         `{association}`. A maintainer can comment `/run <recipe_id>` for you."
+    )
+}
+
+/// Reply when the recipe id is not one of the PR's runs.
+pub fn unknown_recipe(recipe_id: &str, head_sha: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        format!(
+            "There is no recipe run at the latest commit `{head_sha}` (the `synchronize` check \
+             creates them; has it succeeded?), so `{recipe_id}` cannot be run."
+        )
+    } else {
+        format!(
+            "There is no recipe `{recipe_id}` at the latest commit `{head_sha}`. Recipes here: {}.",
+            known
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// Reply when the run was already submitted.
+pub fn already_running(recipe_id: &str, status: &str, link: &str) -> String {
+    format!("The test run of `{recipe_id}` is already {status}: {link}")
+}
+
+/// Reply when a test job could not be submitted.
+pub fn submission_failed(recipe_id: &str, message: &str, link: &str) -> String {
+    format!("The test run of `{recipe_id}` could not be submitted: {message}\n\nDetails: {link}")
+}
+
+/// Reply when production runs could not start because of meta.yaml.
+pub fn production_meta_problem(problem: &str) -> String {
+    format!("Production runs could not start:\n\n```\n{problem}\n```")
+}
+
+/// The description of a production deployment.
+pub fn deployment_description(recipe_id: &str) -> String {
+    format!("Production run of recipe `{recipe_id}`")
+}
+
+/// The new feedstock repository's description.
+pub fn feedstock_description(name: &str) -> String {
+    format!("Pangeo Forge feedstock for {name}.")
+}
+
+/// The title of the PR that creates a feedstock.
+pub fn create_feedstock_title(spec: &str) -> String {
+    format!("Create {spec}")
+}
+
+/// The title of the PR that removes a merged recipe from staged-recipes.
+pub fn cleanup_title(spec: &str) -> String {
+    format!("Cleanup {spec}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_summary_links_every_run() {
+        let links = [
+            run_page("https://pangeo-forge.org/dashboard", 7, 3),
+            run_page("https://pangeo-forge.org/dashboard", 8, 3),
+        ];
+        let out = check_succeeded("abc", &links);
+        assert_eq!(
+            out.summary.lines().take(3).collect::<Vec<_>>(),
+            [
+                "Recipe runs created at commit `abc`:",
+                "- https://pangeo-forge.org/dashboard/recipe-run/7?feedstock_id=3",
+                "- https://pangeo-forge.org/dashboard/recipe-run/8?feedstock_id=3",
+            ]
+        );
+    }
+
+    #[test]
+    fn not_registered_names_what_is_missing() {
+        let out = not_registered("o/x-feedstock", true, "nope", false, &["real".into()]);
+        assert!(out.summary.contains("`nope` (**missing**)"));
+        assert!(out.summary.contains("`o/x-feedstock` (registered)"));
+        assert!(out.summary.contains("Known bakeries: `real`"));
+    }
+}

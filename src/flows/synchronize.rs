@@ -1,0 +1,145 @@
+//! *synchronize*: on `pull_request` opened / reopened / synchronize in a feedstock or
+//! staged-recipes repository, read the PR's `meta.yaml` at its head commit, and queue one
+//! test recipe run per recipe, reporting through a `synchronize` check run. A contributor's
+//! mistake (no or broken meta.yaml, an unknown bakery) ends the check run as `failure` with
+//! a summary saying what to fix; the delivery itself is then `done`.
+
+use super::messages::{self, CheckOutput};
+use super::recipe_source;
+use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal};
+use crate::db::NewRecipeRun;
+use crate::db::enums::RunStatus;
+use crate::github::{Installation, NewCheckRun};
+use crate::webhooks::event::{PullRequestEvent, RepoKind};
+
+/// Runs the flow for one pull request event.
+pub async fn synchronize(
+    ctx: &FlowContext,
+    gh: &Installation,
+    journal: &mut Journal,
+    delivery_guid: &str,
+    pr: &PullRequestEvent,
+    kind: RepoKind,
+) -> Result<Outcome, FlowError> {
+    let repo = pr.repository.full_name.as_str();
+    let check_run_id: u64 = journal
+        .once("check_run", || async {
+            let started = messages::check_started(&pr.head_sha);
+            gh.create_check_run(
+                repo,
+                &NewCheckRun {
+                    name: messages::CHECK_RUN_NAME.into(),
+                    head_sha: pr.head_sha.clone(),
+                    status: "in_progress".into(),
+                    title: started.title,
+                    summary: started.summary,
+                },
+            )
+            .await
+            .doing("creating the check run")
+        })
+        .await?;
+
+    let result = queue_runs(ctx, gh, journal, pr, kind).await;
+    let (conclusion, output, outcome) = match result {
+        Ok(Ok((output, note))) => ("success", output, Ok(Outcome::Done(note))),
+        Ok(Err(user_error)) => (
+            "failure",
+            user_error.clone(),
+            Ok(Outcome::Done(format!(
+                "check run failed: {}",
+                user_error.title
+            ))),
+        ),
+        // Try again later; the check run stays in progress meanwhile.
+        Err(err @ FlowError::Retry { .. }) => return Err(err),
+        Err(err @ FlowError::Fail(_)) => (
+            "failure",
+            messages::check_internal_error(delivery_guid, &err.to_string()),
+            Err(err),
+        ),
+    };
+    gh.complete_check_run(
+        repo,
+        check_run_id,
+        conclusion,
+        &output.title,
+        &output.summary,
+    )
+    .await
+    .doing("completing the check run")?;
+    outcome
+}
+
+/// Reads meta.yaml and creates the runs. `Ok(Err(output))` is the contributor's mistake,
+/// to be shown in the check run.
+async fn queue_runs(
+    ctx: &FlowContext,
+    gh: &Installation,
+    journal: &mut Journal,
+    pr: &PullRequestEvent,
+    kind: RepoKind,
+) -> Result<Result<(CheckOutput, String), CheckOutput>, FlowError> {
+    let repo = &pr.repository;
+    let source = match recipe_source::locate(gh, repo, pr.number, kind).await? {
+        Ok(source) => source,
+        Err(output) => return Ok(Err(output)),
+    };
+    let meta = match recipe_source::read_meta(gh, &repo.full_name, &source, &pr.head_sha).await? {
+        Ok(meta) => meta,
+        Err(output) => return Ok(Err(output)),
+    };
+    let feedstock = ctx.db.feedstock_by_spec(&repo.full_name).await?;
+    let bakery = ctx.db.bakery_by_name(&meta.bakery_id).await?;
+    let (Some(feedstock), Some(bakery)) = (feedstock.as_ref(), bakery.as_ref()) else {
+        return Ok(Err(messages::not_registered(
+            &repo.full_name,
+            feedstock.is_some(),
+            &meta.bakery_id,
+            bakery.is_some(),
+            &ctx.bakeries.names(),
+        )));
+    };
+
+    let run_ids: Vec<i32> = match journal.get("runs") {
+        Some(ids) => ids,
+        None => {
+            let mut ids = Vec::new();
+            for recipe in &meta.recipes {
+                let run = ctx
+                    .db
+                    .create_recipe_run(NewRecipeRun {
+                        recipe_id: recipe.id.clone(),
+                        bakery_id: bakery.id,
+                        feedstock_id: feedstock.id,
+                        head_sha: pr.head_sha.clone(),
+                        version: String::new(),
+                        started_at: None,
+                        completed_at: None,
+                        conclusion: None,
+                        status: RunStatus::Queued,
+                        is_test: true,
+                        dataset_type: None,
+                        dataset_public_url: None,
+                        job_name: None,
+                        job_id: None,
+                        deployment_id: None,
+                        environment_url: None,
+                        error_trace: None,
+                    })
+                    .await?;
+                ids.push(run.id);
+            }
+            journal.record("runs", &ids).await?;
+            ids
+        }
+    };
+    let links: Vec<String> = run_ids
+        .iter()
+        .map(|id| messages::run_page(&ctx.app.dashboard_url, *id, feedstock.id))
+        .collect();
+    Ok(Ok((
+        messages::check_succeeded(&pr.head_sha, &links),
+        format!("queued {} recipe run(s): {:?}", run_ids.len(), run_ids),
+    )))
+}

@@ -1,0 +1,137 @@
+//! The whole GitHub App under test: the real router and database, workers running the real
+//! flows, the fake GitHub (over HTTP) and the stand-in runner (a real child process).
+
+use super::fake_github::FakeGithub;
+use super::http::TestApp;
+use pangeo_forge_orchestrator::bakery::BakeryRegistry;
+use pangeo_forge_orchestrator::config::{AppSettings, DEFAULT_DASHBOARD_URL};
+use pangeo_forge_orchestrator::flows::FlowContext;
+use pangeo_forge_orchestrator::jobs::Workers;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The bakery (a Dataflow one) that test meta.yaml files name.
+pub const BAKERY: &str = "pangeo-ldeo-nsf-earthcube";
+/// A secret in that bakery's secrets file: it must never show up unmasked.
+pub const BAKERY_SECRET: &str = "osn-secret-5be1d2";
+/// The base URL the job names encode.
+pub const PUBLIC_URL: &str = "https://pfo.example.org";
+/// How long the stand-in runner may run.
+pub const RUNNER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A meta.yaml naming [`BAKERY`] with these recipe ids.
+pub fn meta_yaml(recipe_ids: &[&str]) -> String {
+    let mut text = String::from("title: Global Precipitation Climatology Project\n");
+    text.push_str("description: Test dataset\n");
+    text.push_str("recipes:\n");
+    for id in recipe_ids {
+        text.push_str(&format!("  - id: {id}\n    object: \"recipe:{id}\"\n"));
+    }
+    text.push_str(&format!("bakery:\n  id: {BAKERY}\n"));
+    text.push_str("maintainers:\n  - name: Jane Doe\n    github: janedoe\n");
+    text
+}
+
+/// The app, GitHub and the bakery, wired together.
+pub struct GithubAppHarness {
+    pub app: TestApp,
+    pub github: FakeGithub,
+    pub bakeries: BakeryRegistry,
+    workers: Option<Workers>,
+    dir: tempfile::TempDir,
+}
+
+fn fake_runner() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fake-pangeo-forge-runner")
+        .display()
+        .to_string()
+}
+
+impl GithubAppHarness {
+    /// Starts the fake GitHub, writes a bakeries directory, registers it and starts workers.
+    pub async fn start(app: TestApp) -> GithubAppHarness {
+        let github = FakeGithub::start().await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let record = dir.path().join("runner-calls.jsonl");
+        let bakery = format!(
+            "Bake:\n  bakery_class: pangeo_forge_runner.bakery.dataflow.DataflowBakery\n\
+             DataflowBakery:\n  temp_gcs_location: gs://pfo-test/temp\n\
+             TargetStorage:\n  fsspec_class: s3fs.S3FileSystem\n  fsspec_args: {{anon: false}}\n  \
+             root_path: Pangeo/{{subpath}}\n  public_url: https://ncsa.osn.xsede.org/{{root_path}}\n\
+             FakeRunner:\n  record_to: '{}'\n\
+             Orchestrator:\n  region: us-central1\n  description: Dataflow test bakery\n  secrets_file: {BAKERY}.secrets.yaml\n",
+            record.display()
+        );
+        std::fs::write(dir.path().join(format!("{BAKERY}.yaml")), bakery).expect("bakery");
+        std::fs::write(
+            dir.path().join(format!("{BAKERY}.secrets.yaml")),
+            format!("TargetStorage:\n  fsspec_args:\n    secret: {BAKERY_SECRET}\n"),
+        )
+        .expect("secrets");
+        let bakeries = BakeryRegistry::load(dir.path()).expect("bakeries");
+        bakeries.register(app.db()).await.expect("register");
+        let mut harness = GithubAppHarness {
+            app,
+            github,
+            bakeries,
+            workers: None,
+            dir,
+        };
+        harness.start_workers();
+        harness
+    }
+
+    /// The settings the flows run with.
+    pub fn settings(&self) -> AppSettings {
+        AppSettings {
+            app_name: "pfo-test".into(),
+            public_url: PUBLIC_URL.into(),
+            dashboard_url: DEFAULT_DASHBOARD_URL.into(),
+            bakeries_dir: Some(self.dir.path().to_owned()),
+            runner_command: fake_runner(),
+            runner_timeout: RUNNER_TIMEOUT,
+        }
+    }
+
+    /// What the flows can reach.
+    pub fn context(&self) -> FlowContext {
+        FlowContext {
+            db: self.app.db().clone(),
+            app: self.settings(),
+            github: Some(self.github.app()),
+            bakeries: self.bakeries.clone(),
+        }
+    }
+
+    /// Starts two workers woken by the app's webhook route (as `serve` does).
+    pub fn start_workers(&mut self) {
+        if self.workers.is_none() {
+            self.workers = Some(Workers::start(self.context(), 2, self.app.queue.clone()));
+        }
+    }
+
+    /// Stops the workers (as a server shutting down does).
+    pub async fn stop_workers(&mut self) {
+        if let Some(workers) = self.workers.take() {
+            workers.shutdown().await;
+        }
+    }
+
+    /// Every invocation the stand-in runner recorded: `{"argv": [...], "config": {...}}`.
+    pub fn runner_calls(&self) -> Vec<Value> {
+        let path: PathBuf = self.dir.path().join("runner-calls.jsonl");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Vec::new();
+        };
+        text.lines()
+            .map(|line| serde_json::from_str(line).expect("runner record"))
+            .collect()
+    }
+
+    /// Stops the workers; the app is finished by the caller.
+    pub async fn finish(mut self) {
+        self.stop_workers().await;
+    }
+}
