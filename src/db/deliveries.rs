@@ -223,10 +223,14 @@ impl Database {
         finish: Finish,
     ) -> Result<bool, DbError> {
         let at = now();
-        let result = webhook_delivery::Entity::update_many()
+        let mut update = webhook_delivery::Entity::update_many()
             .col_expr(webhook_delivery::Column::State, finish.state.into())
-            .col_expr(webhook_delivery::Column::LastError, finish.error.into())
-            .col_expr(webhook_delivery::Column::Note, finish.note.into())
+            .col_expr(webhook_delivery::Column::Note, finish.note.into());
+        // A success keeps the error of an earlier attempt, for the record.
+        if let Some(error) = finish.error {
+            update = update.col_expr(webhook_delivery::Column::LastError, Some(error).into());
+        }
+        let result = update
             .col_expr(webhook_delivery::Column::CompletedAt, Some(at).into())
             .col_expr(
                 webhook_delivery::Column::ClaimedUntil,

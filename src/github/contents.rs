@@ -20,6 +20,19 @@ struct FileEntry {
     content: Option<String>,
 }
 
+impl FileEntry {
+    /// The file's bytes, when the entry carries them as base64.
+    fn decoded(&self) -> Option<Vec<u8>> {
+        match (self.encoding.as_deref(), &self.content) {
+            (Some("base64"), Some(content)) => {
+                let compact: String = content.split_whitespace().collect();
+                STANDARD.decode(compact).ok()
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Installation {
     /// The bytes of `path` in `repo` at `git_ref` (a branch, tag or sha), or `None` when there
     /// is no such file.
@@ -54,7 +67,9 @@ impl Installation {
         }
     }
 
-    /// Creates or replaces `path` on `branch` with `content`, committing with `message`.
+    /// Creates or replaces `path` on `branch` with `content`, committing with `message`. A
+    /// file that already has exactly this content is left alone (no empty commit), so a
+    /// retried flow does not write it again.
     pub async fn put_file(
         &self,
         repo: &str,
@@ -70,6 +85,9 @@ impl Installation {
             "branch": branch,
         });
         if let Some((_, entry)) = existing {
+            if entry.decoded().as_deref() == Some(content) {
+                return Ok(());
+            }
             body["sha"] = json!(entry.sha);
         }
         self.send(Method::PUT, &contents_path(repo, path)?, Some(&body))

@@ -1,1 +1,275 @@
-//! placeholder
+//! issue_comment created on a PR → `/run` submits a test job, for writers only.
+
+use super::*;
+use crate::both_engines;
+use crate::support::fake_github::FakePull;
+use crate::support::github_app::{BAKERY_SECRET, PUBLIC_URL, meta_yaml};
+use pangeo_forge_orchestrator::bakery::decode_job_name;
+use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
+use serde_json::json;
+
+/// A feedstock PR synchronized (test runs queued) with these recipes; returns its feedstock
+/// and head sha.
+async fn synchronized(h: &GithubAppHarness, recipes: &[&str]) -> (feedstock::Model, String) {
+    let feedstock = register(&h.app, FEEDSTOCK).await;
+    let payload = pull_request("opened.payload.json", FEEDSTOCK);
+    let sha = head_sha(&payload);
+    h.github
+        .set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(recipes));
+    h.github
+        .add_pull(FEEDSTOCK, FakePull::open(2, "Add GPCP", "changes", &sha));
+    h.app.deliver("pull_request", "guid-opened", &payload).await;
+    h.app
+        .wait_for_delivery("guid-opened", DeliveryState::Done, WAIT)
+        .await;
+    (feedstock, sha)
+}
+
+/// The comment fixture as a comment on PR #2 of the feedstock.
+fn comment(body: &str, association: &str) -> serde_json::Value {
+    let mut payload = with_repository(fixture("issue_comment/created.payload.json"), FEEDSTOCK);
+    payload["installation"] = json!({"id": 1});
+    payload["issue"]["number"] = 2.into();
+    payload["issue"]["pull_request"] =
+        json!({"url": format!("https://api.github.com/repos/{FEEDSTOCK}/pulls/2")});
+    payload["comment"]["body"] = body.into();
+    payload["comment"]["author_association"] = association.into();
+    payload
+}
+
+fn reactions(h: &GithubAppHarness) -> Vec<String> {
+    h.github
+        .reactions()
+        .into_iter()
+        .map(|r| r.content)
+        .collect()
+}
+
+async fn run_by_a_collaborator_submits_a_pruned_test_job(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, sha) = synchronized(&h, &["gpcp-daily", "gpcp-monthly"]).await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-run",
+            &comment("/run gpcp-daily", "COLLABORATOR"),
+        )
+        .await;
+    let delivery = h
+        .app
+        .wait_for_delivery("guid-run", DeliveryState::Done, WAIT)
+        .await;
+    assert_eq!(reactions(&h), ["eyes", "rocket"]);
+    assert!(h.github.comments().is_empty(), "{:?}", h.github.comments());
+
+    let runs = runs_of(&h.app, feedstock.id).await;
+    let run = runs
+        .iter()
+        .find(|r| r.recipe_id == "gpcp-daily")
+        .expect("run");
+    assert_eq!(run.status, RunStatus::InProgress);
+    let job_id = run.job_id.clone().expect("job id stored");
+    assert!(job_id.starts_with("fake-job-"), "{job_id}");
+    let job_name = run.job_name.clone().expect("job name stored");
+    assert_eq!(
+        decode_job_name(&job_name).expect("decodes"),
+        ("pfo.example.org".to_owned(), run.id),
+        "the job name tells the monitor where to report ({PUBLIC_URL})"
+    );
+    let other = runs
+        .iter()
+        .find(|r| r.recipe_id == "gpcp-monthly")
+        .expect("run");
+    assert_eq!(
+        other.status,
+        RunStatus::Queued,
+        "only the named recipe runs"
+    );
+    assert!(delivery.note.unwrap_or_default().contains(&job_id));
+
+    let calls = h.runner_calls();
+    assert_eq!(calls.len(), 1);
+    let argv: Vec<&str> = calls[0]["argv"]
+        .as_array()
+        .expect("argv")
+        .iter()
+        .map(|a| a.as_str().expect("arg"))
+        .collect();
+    for expected in [
+        "bake".to_owned(),
+        format!("--repo=https://github.com/{FEEDSTOCK}"),
+        format!("--ref={sha}"),
+        "--json".to_owned(),
+        "--prune".to_owned(),
+        "--Bake.recipe_id=gpcp-daily".to_owned(),
+        format!("--Bake.job_name={job_name}"),
+    ] {
+        assert!(
+            argv.contains(&expected.as_str()),
+            "{expected} missing from {argv:?}"
+        );
+    }
+    let root = &calls[0]["config"]["TargetStorage"]["root_path"];
+    assert_eq!(
+        root,
+        &json!(format!(
+            "Pangeo/pfo-test/test/{FEEDSTOCK}/recipe-run-{}/gpcp-daily.zarr",
+            run.id
+        ))
+    );
+    h.finish().await;
+}
+
+async fn run_by_someone_without_write_access_submits_nothing(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, _) = synchronized(&h, &["gpcp-daily"]).await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-stranger",
+            &comment("/run gpcp-daily", "CONTRIBUTOR"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-stranger", DeliveryState::Done, WAIT)
+        .await;
+    assert_eq!(reactions(&h), ["eyes"]);
+    let comments = h.github.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.contains("only people with write access"),
+        "{}",
+        comments[0].body
+    );
+    assert!(comments[0].body.contains("`CONTRIBUTOR`"));
+    assert!(h.runner_calls().is_empty());
+    assert_eq!(
+        runs_of(&h.app, feedstock.id).await[0].status,
+        RunStatus::Queued
+    );
+    h.finish().await;
+}
+
+async fn unknown_commands_and_recipes_get_a_reply_listing_what_exists(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    synchronized(&h, &["gpcp-daily", "gpcp-monthly"]).await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-deploy",
+            &comment("/deploy now", "OWNER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-deploy", DeliveryState::Done, WAIT)
+        .await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-typo",
+            &comment("/run gpcp-dialy", "OWNER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-typo", DeliveryState::Done, WAIT)
+        .await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-chat",
+            &comment("Thanks, looks good!", "OWNER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-chat", DeliveryState::Ignored, WAIT)
+        .await;
+
+    let bodies: Vec<String> = h.github.comments().into_iter().map(|c| c.body).collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(
+        bodies[0].contains("`/deploy` is not a command"),
+        "{}",
+        bodies[0]
+    );
+    assert!(bodies[0].contains("`/run <recipe_id>`"), "{}", bodies[0]);
+    assert!(
+        bodies[1].contains("no recipe `gpcp-dialy`"),
+        "{}",
+        bodies[1]
+    );
+    assert!(
+        bodies[1].contains("`gpcp-daily`, `gpcp-monthly`"),
+        "{}",
+        bodies[1]
+    );
+    assert_eq!(
+        reactions(&h),
+        ["eyes", "eyes"],
+        "plain comments get no reaction"
+    );
+    assert!(h.runner_calls().is_empty());
+    h.finish().await;
+}
+
+async fn a_failed_submission_fails_the_run_and_keeps_the_masked_trace(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, _) = synchronized(&h, &["recipe-that-fails"]).await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-fails",
+            &comment("/run recipe-that-fails", "MEMBER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-fails", DeliveryState::Done, WAIT)
+        .await;
+    assert_eq!(reactions(&h), ["eyes", "rocket", "confused"]);
+    let run = runs_of(&h.app, feedstock.id).await.remove(0);
+    assert_eq!(run.status, RunStatus::Completed);
+    assert_eq!(run.conclusion, Some(RunConclusion::Failure));
+    let trace = run.error_trace.expect("trace kept");
+    assert!(trace.contains("Traceback"), "{trace}");
+    assert!(
+        !trace.contains(BAKERY_SECRET),
+        "the bakery secret leaked: {trace}"
+    );
+    let comments = h.github.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.contains("could not be submitted"),
+        "{}",
+        comments[0].body
+    );
+    assert!(!comments[0].body.contains(BAKERY_SECRET));
+    h.finish().await;
+}
+
+async fn a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, _) = synchronized(&h, &["recipe-hangs"]).await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-hangs",
+            &comment("/run recipe-hangs", "OWNER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-hangs", DeliveryState::Done, WAIT)
+        .await;
+    let run = runs_of(&h.app, feedstock.id).await.remove(0);
+    assert_eq!(run.conclusion, Some(RunConclusion::Failure));
+    let trace = run.error_trace.expect("reason kept");
+    assert!(trace.contains("did not finish within 3 s"), "{trace}");
+    assert_eq!(reactions(&h), ["eyes", "rocket", "confused"]);
+    h.finish().await;
+}
+
+both_engines!(
+    run_by_a_collaborator_submits_a_pruned_test_job,
+    run_by_someone_without_write_access_submits_nothing,
+    unknown_commands_and_recipes_get_a_reply_listing_what_exists,
+    a_failed_submission_fails_the_run_and_keeps_the_masked_trace,
+    a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails,
+);
