@@ -1,93 +1,18 @@
 //! The binary as a newcomer runs it: `serve` on the embedded default, `seed`, `migrate`,
 //! `schema`, and start-up errors that name the bad setting.
 
+use crate::support::process::{Server, command, http, parse};
 use crate::support::{Engine, TestDb};
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pangeo-forge-orchestrator");
-
-/// The binary with a clean environment: only what the test sets.
-fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info");
-    cmd
-}
-
-/// A plain HTTP/1.1 exchange with the running server; returns (status, body).
-fn http(address: &str, method: &str, path: &str, body: &str, accept: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAccept: {accept}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response[9..12].parse().expect("status");
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn parse(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-/// Starts `serve --bind 127.0.0.1:0` and waits for its "listening on" line.
-fn serve(mut cmd: Command) -> Server {
-    let mut child = cmd
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut seen = Vec::new();
-    let address = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let mut err = String::new();
-            child.stderr.take().map(|mut e| e.read_to_string(&mut err));
-            panic!(
-                "server exited before listening:\n{}\n{err}",
-                seen.join("\n")
-            );
-        };
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-        seen.push(line);
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+/// Starts `serve` and checks it says once that GitHub features are off.
+fn serve(cmd: std::process::Command) -> Server {
+    let (server, seen) = crate::support::process::serve(cmd);
     assert!(
         seen.iter().any(|l| l.contains("GitHub features are off")),
         "logs once that GitHub features are off: {seen:?}"
     );
-    Server { child, address }
+    server
 }
 
 const STATS: &str = r#"{"query": "{ stats { feedstocks bakeries recipeRuns } }"}"#;

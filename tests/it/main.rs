@@ -11,6 +11,7 @@ mod graphql_http;
 mod graphql_mutations;
 mod graphql_queries;
 mod queue;
+mod replicas;
 mod rest_api;
 mod sample;
 mod schema_sync;

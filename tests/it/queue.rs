@@ -99,7 +99,8 @@ async fn installing_the_app_registers_its_feedstock_repositories(app: TestApp) {
         specs(&app).await,
         [
             "pangeo-forge/gpcp-feedstock",
-            "pangeo-forge/noaa-oisst-feedstock"
+            "pangeo-forge/noaa-oisst-feedstock",
+            "pangeo-forge/staged-recipes"
         ]
     );
 }

@@ -5,6 +5,7 @@ pub mod db;
 pub mod fake_github;
 pub mod github_app;
 pub mod http;
+pub mod process;
 pub mod webhooks;
 
 pub use db::{Engine, TestDb};
