@@ -56,12 +56,10 @@ impl Workers {
     }
 }
 
-/// A name unique to this process: host and pid, plus a random suffix for restarts that
-/// reuse a pid.
+/// A name unique to this process: its pid, plus a random suffix for restarts (or other
+/// hosts) that reuse a pid.
 fn process_name() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "pfo".into());
-    let nonce: u32 = rand_u32();
-    format!("{host}-{}-{nonce:08x}", std::process::id())
+    format!("pfo-{}-{:08x}", std::process::id(), rand_u32())
 }
 
 fn rand_u32() -> u32 {

@@ -112,7 +112,7 @@ async fn two_replicas_share_the_queue_and_do_each_delivery_once() {
             .await;
         assert_eq!(row.attempts, 1, "delivery {n} was claimed twice");
         let worker = row.claimed_by.expect("claimed");
-        // `<host>-<pid>-<nonce>-<n>`: the process is all but the worker number.
+        // `pfo-<pid>-<nonce>-<n>`: the process is all but the worker number.
         workers.insert(worker.rsplit_once('-').expect("worker name").0.to_owned());
     }
     drop(replicas);
