@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_core_tables;
 mod m20261125_000002_webhook_deliveries;
+mod m20261125_000003_recipe_run_logs;
 
 /// All migrations, in the order they apply.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_core_tables::Migration),
             Box::new(m20261125_000002_webhook_deliveries::Migration),
+            Box::new(m20261125_000003_recipe_run_logs::Migration),
         ]
     }
 }

@@ -25,6 +25,10 @@ pub const KNOWN_BAKERY_CLASSES: [&str; 3] = [
 /// The local runner: the job runs inside the command, whose exit status is the conclusion.
 pub const LOCAL_DIRECT_BAKERY: &str = "pangeo_forge_runner.bakery.local.LocalDirectBakery";
 
+/// The key under `Bake` naming the command that cancels a job (given the job id as its last
+/// argument); removed before the configuration reaches the runner.
+pub const CANCEL_COMMAND_KEY: &str = "cancel_command";
+
 /// The top-level key of our own section of a bakery file.
 pub const ORCHESTRATOR_KEY: &str = "Orchestrator";
 
@@ -53,6 +57,20 @@ pub struct BakeryConfig {
 }
 
 impl BakeryConfig {
+    /// `Bake.cancel_command` split into program and arguments (a string is split at
+    /// whitespace; a list is taken as is); the job id is appended when it runs.
+    pub fn cancel_command(&self) -> Option<Vec<String>> {
+        let words: Vec<String> = match self.runner_config.get("Bake")?.get(CANCEL_COMMAND_KEY)? {
+            Value::String(line) => line.split_whitespace().map(str::to_owned).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => return None,
+        };
+        (!words.is_empty()).then_some(words)
+    }
+
     /// Whether jobs run inside the runner command (`LocalDirectBakery`): the command ends
     /// when the job ends and prints no `submitted` line.
     pub fn is_local(&self) -> bool {

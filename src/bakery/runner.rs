@@ -68,6 +68,10 @@ pub fn runner_args(request: &RunnerRequest<'_>, config_path: &str) -> Vec<String
 /// `{subpath}` filled into each section's `root_path`.
 pub fn runner_config_for(request: &RunnerRequest<'_>) -> Value {
     let mut config = request.config.runner_config.clone();
+    // `Bake.cancel_command` is ours (see `BakeryConfig::cancel_command`), not the runner's.
+    if let Some(Value::Object(bake)) = config.get_mut("Bake") {
+        bake.remove(super::config::CANCEL_COMMAND_KEY);
+    }
     if let (Some(subpath), Value::Object(sections)) = (&request.subpath, &mut config) {
         for section in sections.values_mut() {
             if let Some(Value::String(root)) = section.get_mut("root_path") {

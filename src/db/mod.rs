@@ -15,6 +15,7 @@ mod datasets;
 mod deliveries;
 mod feedstocks;
 mod recipe_runs;
+mod run_lifecycle;
 mod stats;
 
 pub use bakeries::{BakeryPatch, NewBakery};
@@ -22,6 +23,7 @@ pub use deliveries::{DeliveryFilter, Finish, NewDelivery, Recorded};
 pub use error::DbError;
 pub use feedstocks::{FeedstockPatch, NewFeedstock};
 pub use recipe_runs::{NewRecipeRun, RecipeRunPatch, RunParent};
+pub use run_lifecycle::{Completed, MAX_LOG_BYTES, RunCompletion, log_tail};
 pub use stats::Stats;
 
 use chrono::{DateTime, SubsecRound, Utc};

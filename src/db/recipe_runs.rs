@@ -54,6 +54,7 @@ pub struct RecipeRunPatch {
     pub deployment_id: Option<Option<i64>>,
     pub environment_url: Option<Option<String>>,
     pub error_trace: Option<Option<String>>,
+    pub logs: Option<Option<String>>,
 }
 
 /// The parent a nested recipe-run list hangs from.
@@ -315,7 +316,8 @@ impl Database {
             job_id,
             deployment_id,
             environment_url,
-            error_trace
+            error_trace,
+            logs
         );
         row.updated_at = Set(now());
         check_references(&txn, bakery_id, feedstock_id).await?;
@@ -371,7 +373,10 @@ async fn check_references(
 
 /// Makes the run's `dataset` row agree with the run: present exactly when the run completed
 /// successfully with a public URL.
-async fn sync_dataset(txn: &impl ConnectionTrait, run: &recipe_run::Model) -> Result<(), DbError> {
+pub(super) async fn sync_dataset(
+    txn: &impl ConnectionTrait,
+    run: &recipe_run::Model,
+) -> Result<(), DbError> {
     let existing = dataset::Entity::find()
         .filter(dataset::Column::RecipeRunId.eq(run.id))
         .one(txn)

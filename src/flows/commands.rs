@@ -9,14 +9,17 @@
 pub enum Command {
     /// `/run <recipe_id>`: submit a test job for the recipe at the PR's head commit.
     Run { recipe_id: String },
+    /// `/rerun <recipe_id>`: submit a fresh test run of the recipe at the PR's head commit.
+    Rerun { recipe_id: String },
 }
 
 /// The commands, for help texts: one example of each.
-const ALL: [CommandName; 1] = [CommandName::Run];
+const ALL: [CommandName; 2] = [CommandName::Run, CommandName::Rerun];
 
 #[derive(Debug, Clone, Copy)]
 enum CommandName {
     Run,
+    Rerun,
 }
 
 impl CommandName {
@@ -25,6 +28,10 @@ impl CommandName {
             CommandName::Run => (
                 "/run <recipe_id>",
                 "submit a test job (a small subset of the data) for this recipe at the PR's latest commit",
+            ),
+            CommandName::Rerun => (
+                "/rerun <recipe_id>",
+                "submit a fresh test job for this recipe at the PR's latest commit, after a run failed or was cancelled",
             ),
         }
     }
@@ -70,24 +77,26 @@ pub fn parse(body: &str) -> Option<Result<Command, CommandError>> {
 fn parse_line(line: &str) -> Result<Command, CommandError> {
     let mut words = line.split_whitespace();
     let name = words.next().unwrap_or_default();
-    match name {
-        "run" => {
-            let recipe_id = words.next().ok_or(CommandError::MissingArgument {
-                command: "run",
-                what: "a recipe id, e.g. `/run my-recipe`",
-            })?;
-            if let Some(extra) = words.next() {
-                return Err(CommandError::TooManyArguments {
-                    command: "run",
-                    extra: extra.to_owned(),
-                });
-            }
-            Ok(Command::Run {
-                recipe_id: recipe_id.trim_matches('`').to_owned(),
-            })
-        }
-        other => Err(CommandError::Unknown(other.to_owned())),
+    let command: &'static str = match name {
+        "run" => "run",
+        "rerun" => "rerun",
+        other => return Err(CommandError::Unknown(other.to_owned())),
+    };
+    let recipe_id = words.next().ok_or(CommandError::MissingArgument {
+        command,
+        what: "a recipe id, e.g. `/run my-recipe`",
+    })?;
+    if let Some(extra) = words.next() {
+        return Err(CommandError::TooManyArguments {
+            command,
+            extra: extra.to_owned(),
+        });
     }
+    let recipe_id = recipe_id.trim_matches('`').to_owned();
+    Ok(match command {
+        "rerun" => Command::Rerun { recipe_id },
+        _ => Command::Run { recipe_id },
+    })
 }
 
 /// A Markdown list of every command and what it does.
@@ -133,6 +142,23 @@ mod tests {
     }
 
     #[test]
+    fn rerun_takes_one_recipe_id() {
+        assert_eq!(
+            parse("/rerun gpcp"),
+            Some(Ok(Command::Rerun {
+                recipe_id: "gpcp".into()
+            }))
+        );
+        assert!(matches!(
+            parse("/rerun"),
+            Some(Err(CommandError::MissingArgument {
+                command: "rerun",
+                ..
+            }))
+        ));
+    }
+
+    #[test]
     fn unknown_commands_are_named() {
         let err = parse("/deploy now").and_then(Result::err);
         assert_eq!(err, Some(CommandError::Unknown("deploy".into())));
@@ -154,5 +180,6 @@ mod tests {
     #[test]
     fn help_lists_every_command() {
         assert!(help().contains("`/run <recipe_id>`"));
+        assert!(help().contains("`/rerun <recipe_id>`"));
     }
 }

@@ -7,6 +7,7 @@ use crate::config::AppSettings;
 use crate::db::Database;
 use crate::db::entities::webhook_delivery;
 use crate::github::{GithubApp, GithubError, Installation};
+use crate::jobs::local::LocalJobs;
 
 /// What a flow needs: the database, GitHub, the bakeries and this deployment's settings.
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct FlowContext {
     /// `None` when the GitHub App is not configured: flows that call GitHub fail, saying so.
     pub github: Option<GithubApp>,
     pub bakeries: BakeryRegistry,
+    /// Jobs of local bakeries running in the background.
+    pub local_jobs: LocalJobs,
 }
 
 impl FlowContext {

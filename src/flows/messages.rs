@@ -183,7 +183,9 @@ pub fn unknown_recipe(recipe_id: &str, head_sha: &str, known: &[String]) -> Stri
 
 /// Reply when the run was already submitted.
 pub fn already_running(recipe_id: &str, status: &str, link: &str) -> String {
-    format!("The test run of `{recipe_id}` is already {status}: {link}")
+    format!(
+        "The test run of `{recipe_id}` is already {status}: {link}\n\nComment `/rerun {recipe_id}` for a fresh run."
+    )
 }
 
 /// Reply when a test job could not be submitted.
@@ -216,6 +218,61 @@ pub fn cleanup_title(spec: &str) -> String {
     format!("Cleanup {spec}")
 }
 
+/// The comment on a PR when a test run succeeded.
+pub fn test_run_succeeded(
+    recipe_id: &str,
+    sha: &str,
+    dataset_url: Option<&str>,
+    link: &str,
+) -> String {
+    let to_open = match dataset_url {
+        Some(url) => format!(
+            "```python\nimport xarray as xr\n\nstore = \"{url}\"\nds = xr.open_dataset(store, engine=\"zarr\", chunks={{}})\nds\n```"
+        ),
+        None => "The bakery's storage has no public URL, so there is no snippet to open it.".into(),
+    };
+    format!(
+        ":tada: The test run of `{recipe_id}` at {sha} succeeded!\n\n{to_open}\n\nDetails: {link}"
+    )
+}
+
+/// How many trailing lines of a trace a failure comment quotes.
+pub const TRACE_LINES_QUOTED: usize = 20;
+
+/// The comment on a PR when a test run failed, timed out or was cancelled.
+pub fn test_run_failed(
+    recipe_id: &str,
+    sha: &str,
+    how: &str,
+    trace: Option<&str>,
+    link: &str,
+) -> String {
+    let mut text = format!("The test run of `{recipe_id}` at {sha} {how}.");
+    if let Some(trace) = trace.filter(|t| !t.trim().is_empty()) {
+        let lines: Vec<&str> = trace.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(TRACE_LINES_QUOTED)..];
+        text.push_str(&format!(
+            "\n\nThe end of the trace:\n\n```\n{}\n```",
+            tail.join("\n")
+        ));
+    }
+    text.push_str(&format!(
+        "\n\nThe full logs are on the run's page: {link}\n\nA maintainer can try again with `/rerun {recipe_id}`."
+    ));
+    text
+}
+
+/// How a run ended, in words, for failure comments.
+pub fn ended_how(conclusion: crate::db::enums::RunConclusion) -> &'static str {
+    use crate::db::enums::RunConclusion as C;
+    match conclusion {
+        C::Success => "succeeded",
+        C::TimedOut => "timed out",
+        C::Cancelled => "was cancelled",
+        _ => "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +292,24 @@ mod tests {
                 "- https://pangeo-forge.org/dashboard/recipe-run/8?feedstock_id=3",
             ]
         );
+    }
+
+    #[test]
+    fn success_comment_has_the_xarray_snippet() {
+        let text = test_run_succeeded("gpcp", "abc", Some("https://x/y.zarr"), "https://d/1");
+        assert!(text.starts_with(":tada: The test run of `gpcp` at abc succeeded!"));
+        assert!(text.contains("xr.open_dataset(store, engine=\"zarr\", chunks={})"));
+        assert!(text.contains("store = \"https://x/y.zarr\""));
+    }
+
+    #[test]
+    fn failure_comment_quotes_the_end_of_the_trace() {
+        let trace: String = (1..=30).map(|n| format!("line {n}\n")).collect();
+        let text = test_run_failed("gpcp", "abc", "failed", Some(&trace), "https://d/1");
+        assert!(text.contains("line 30"));
+        assert!(text.contains("line 11"));
+        assert!(!text.contains("line 10\n"));
+        assert!(text.contains("https://d/1"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! resumes instead of repeating them.
 
 pub mod commands;
+pub mod completion;
 mod context;
 pub mod create_feedstock;
 mod error;
@@ -14,16 +15,22 @@ pub mod journal;
 pub mod messages;
 pub mod production;
 pub mod recipe_source;
+pub mod report;
+pub mod rerun;
 pub mod slash_command;
 pub mod submission;
 pub mod synchronize;
+pub mod tasks;
 
 pub use context::FlowContext;
 pub use error::{Doing, FlowError};
 
 use crate::db::entities::webhook_delivery;
+use crate::db::enums::RunConclusion;
 use crate::webhooks::event::{self, GithubEvent, PullRequestAction};
+use crate::webhooks::status;
 use journal::Journal;
+use tasks::{Completion, Task};
 
 /// How a delivery's processing ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +50,32 @@ pub async fn handle(
     ctx: &FlowContext,
     delivery: &webhook_delivery::Model,
 ) -> Result<Outcome, FlowError> {
+    let mut journal = Journal::open(ctx.db.clone(), delivery.id, delivery.progress.as_deref());
+    if delivery.event == status::STATUS_EVENT {
+        let report = status::parse_status(delivery.payload.as_bytes()).map_err(FlowError::Fail)?;
+        let completion = Completion {
+            recipe_run_id: report.recipe_run_id,
+            conclusion: report.conclusion,
+            trace: (report.conclusion != RunConclusion::Success)
+                .then(|| report.message.clone())
+                .flatten(),
+            job_id: report.job_id,
+            message: report.message,
+            logs: None,
+        };
+        return completion::complete(ctx, &mut journal, &completion).await;
+    }
+    if let Some(task) = Task::parse(&delivery.event, &delivery.payload).map_err(FlowError::Fail)? {
+        return match task {
+            Task::Complete(completion) => {
+                completion::complete(ctx, &mut journal, &completion).await
+            }
+            Task::Submit { recipe_run_id } => {
+                rerun::submit_queued(ctx, &mut journal, recipe_run_id).await
+            }
+            Task::Cancel { recipe_run_id } => rerun::cancel(ctx, &mut journal, recipe_run_id).await,
+        };
+    }
     let parsed = event::parse(&delivery.event, &delivery.payload)
         .map_err(|e| FlowError::fail(e.to_string()))?;
     let Some(event) = parsed else {
@@ -52,7 +85,6 @@ pub async fn handle(
             delivery.action.as_deref().unwrap_or("-")
         ));
     };
-    let mut journal = Journal::open(ctx.db.clone(), delivery.id, delivery.progress.as_deref());
     match event {
         GithubEvent::RepositoriesAdded(added) => installation::register_feedstocks(&ctx.db, &added)
             .await

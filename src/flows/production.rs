@@ -111,7 +111,9 @@ pub async fn production_runs(
         let state: String = match journal.get::<String>(&step("submitted")) {
             Some(state) => state,
             // Submitted before a crash that came before the journal entry: not again.
-            None if run.status != RunStatus::Queued => deployment_state(&run).to_owned(),
+            None if run.status != RunStatus::Queued => {
+                super::report::deployment_state(run.conclusion).to_owned()
+            }
             None => {
                 let state = submit(ctx, &run, &feedstock.spec, &repo.html_url, &bakery).await?;
                 journal.record(&step("submitted"), &state).await?;
@@ -145,11 +147,10 @@ async fn submit(
     run: &recipe_run::Model,
     spec: &str,
     repo_url: &str,
-    bakery: &crate::bakery::config::BakeryConfig,
+    bakery: &std::sync::Arc<crate::bakery::config::BakeryConfig>,
 ) -> Result<String, FlowError> {
     let (_, submitted) = submit_run(
-        &ctx.db,
-        &ctx.app,
+        ctx,
         Submission {
             run,
             feedstock_spec: spec,
@@ -161,20 +162,9 @@ async fn submit(
     .await?;
     Ok(match submitted {
         Submitted::Running { .. } => "in_progress",
-        Submitted::Finished { success: true } => "success",
-        Submitted::Finished { success: false } | Submitted::Failed { .. } => "failure",
+        Submitted::Failed { .. } => "failure",
     }
     .to_owned())
-}
-
-/// The deployment state a run that left the queue stands for.
-fn deployment_state(run: &recipe_run::Model) -> &'static str {
-    use crate::db::enums::RunConclusion;
-    match (run.status, run.conclusion) {
-        (RunStatus::Completed, Some(RunConclusion::Success)) => "success",
-        (RunStatus::Completed, _) => "failure",
-        _ => "in_progress",
-    }
 }
 
 /// Tells the PR why production runs could not start.

@@ -55,11 +55,15 @@ pub async fn on_comment(
         )));
     }
     match command {
-        Command::Run { recipe_id } => run(ctx, gh, journal, comment, kind, &recipe_id).await,
+        Command::Run { recipe_id } => run(ctx, gh, journal, comment, kind, &recipe_id, false).await,
+        Command::Rerun { recipe_id } => {
+            run(ctx, gh, journal, comment, kind, &recipe_id, true).await
+        }
     }
 }
 
-/// `/run <recipe_id>`.
+/// `/run <recipe_id>` (the queued run at the head commit), or `/rerun <recipe_id>` (a fresh
+/// copy of the newest run of the recipe at the head commit, whatever its state).
 async fn run(
     ctx: &FlowContext,
     gh: &Installation,
@@ -67,6 +71,7 @@ async fn run(
     comment: &IssueCommentEvent,
     kind: RepoKind,
     recipe_id: &str,
+    fresh: bool,
 ) -> Result<Outcome, FlowError> {
     let repo = &comment.repository;
     let pr = gh
@@ -106,6 +111,22 @@ async fn run(
             "no run of `{recipe_id}` at {}",
             pr.head_sha
         )));
+    };
+    let rerun;
+    let target = if fresh {
+        let id: i32 = journal
+            .once("rerun_run", || async {
+                Ok(super::rerun::fresh_run(&ctx.db, target).await?.id)
+            })
+            .await?;
+        rerun = ctx
+            .db
+            .recipe_run(id)
+            .await?
+            .ok_or_else(|| FlowError::fail(format!("recipe run {id} vanished")))?;
+        &rerun
+    } else {
+        target
     };
     let link = messages::run_page(&ctx.app.dashboard_url, target.id, feedstock.id);
     if target.status != RunStatus::Queued {
@@ -158,8 +179,7 @@ async fn run(
         })
         .await?;
     let (run, submitted) = submit_run(
-        &ctx.db,
-        &ctx.app,
+        ctx,
         Submission {
             run: target,
             feedstock_spec: &feedstock.spec,
@@ -173,11 +193,6 @@ async fn run(
         Submitted::Running { job_id } => Ok(Outcome::Done(format!(
             "submitted run {} as job {job_id}",
             run.id
-        ))),
-        Submitted::Finished { success } => Ok(Outcome::Done(format!(
-            "run {} ran on a local bakery: {}",
-            run.id,
-            if success { "success" } else { "failure" }
         ))),
         Submitted::Failed { message } => {
             confused(gh, journal, comment).await?;

@@ -1,15 +1,18 @@
 //! Submitting a recipe run to its bakery through the runner, and recording the result on
 //! the run: `submitted` → in progress with the job's name and id; `failed` → completed as a
-//! failure with the trace; a local bakery's exit → completed with its exit status.
+//! failure with the trace. A local bakery's job runs in the background
+//! ([`crate::jobs::local`]): the run is in progress until its exit is queued as a completion.
+//! The runner's output (secrets masked) becomes the run's logs.
 
-use super::FlowError;
+use super::{FlowContext, FlowError};
 use crate::bakery::config::BakeryConfig;
-use crate::bakery::naming::{dataset_public_url, encode_job_name, hooks_url, storage_subpath};
+use crate::bakery::naming::{encode_job_name, hooks_url, storage_subpath};
 use crate::bakery::runner::{RunnerOutcome, RunnerRequest, submit};
-use crate::config::AppSettings;
 use crate::db::entities::recipe_run;
-use crate::db::enums::{DatasetType, RunConclusion, RunStatus};
-use crate::db::{Database, RecipeRunPatch, now};
+use crate::db::enums::{RunConclusion, RunStatus};
+use crate::db::{RecipeRunPatch, log_tail, now};
+use crate::jobs::local::LocalJob;
+use std::sync::Arc;
 
 /// One run to submit.
 pub struct Submission<'a> {
@@ -20,27 +23,25 @@ pub struct Submission<'a> {
     pub repo_url: &'a str,
     /// `--feedstock-subdir`: `recipes/<name>` on staged-recipes.
     pub feedstock_subdir: Option<String>,
-    pub bakery: &'a BakeryConfig,
+    pub bakery: &'a Arc<BakeryConfig>,
 }
 
 /// How a submission ended, as the flows report it.
 #[derive(Debug, Clone)]
 pub enum Submitted {
-    /// Running remotely.
+    /// Running: remotely (`job_id` from the bakery), or locally in the background.
     Running { job_id: String },
-    /// A local bakery ran it to the end.
-    Finished { success: bool },
     /// Nothing runs; `message` says why.
     Failed { message: String },
 }
 
 /// Runs the runner for `sub` and records the outcome on the run. A test run is pruned.
 pub async fn submit_run(
-    db: &Database,
-    app: &AppSettings,
+    ctx: &FlowContext,
     sub: Submission<'_>,
 ) -> Result<(recipe_run::Model, Submitted), FlowError> {
     let run = sub.run;
+    let app = &ctx.app;
     let job_name = encode_job_name(&hooks_url(&app.public_url), run.id)
         .map_err(|e| FlowError::fail(format!("cannot name the job: {e}")))?;
     let subpath = storage_subpath(
@@ -50,6 +51,40 @@ pub async fn submit_run(
         &run.recipe_id,
         run.is_test,
     );
+    let started = now();
+    if sub.bakery.is_local() {
+        let job = LocalJob {
+            run_id: run.id,
+            feedstock_spec: sub.feedstock_spec.to_owned(),
+            attempt_key: started.timestamp_micros().to_string(),
+            config: sub.bakery.clone(),
+            command: app.runner_command.clone(),
+            repo_url: sub.repo_url.to_owned(),
+            git_ref: run.head_sha.clone(),
+            recipe_id: run.recipe_id.clone(),
+            feedstock_subdir: sub.feedstock_subdir,
+            prune: run.is_test,
+            job_name: Some(job_name.clone()),
+            subpath: Some(subpath),
+            timeout: sub.bakery.timeout.unwrap_or(app.runner_timeout),
+        };
+        let updated = ctx
+            .db
+            .update_recipe_run(
+                run.id,
+                RecipeRunPatch {
+                    status: Some(RunStatus::InProgress),
+                    started_at: Some(started),
+                    job_name: Some(Some(job_name)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        ctx.local_jobs.spawn(ctx.db.clone(), job);
+        let job_id = format!("local-{}", run.id);
+        return Ok((updated, Submitted::Running { job_id }));
+    }
+
     let request = RunnerRequest {
         command: app.runner_command.clone(),
         repo_url: sub.repo_url.to_owned(),
@@ -58,13 +93,14 @@ pub async fn submit_run(
         feedstock_subdir: sub.feedstock_subdir,
         prune: run.is_test,
         job_name: Some(job_name),
-        subpath: Some(subpath.clone()),
+        subpath: Some(subpath),
         config: sub.bakery,
         timeout: app.runner_timeout,
     };
     tracing::info!(run = run.id, recipe = %run.recipe_id, bakery = %sub.bakery.name, "submitting");
     let outcome = submit(&request).await;
     let at = now();
+    let logs = Some(Some(log_tail(outcome.log())));
     let (patch, submitted) = match outcome {
         RunnerOutcome::Submitted {
             job_name, job_id, ..
@@ -74,42 +110,51 @@ pub async fn submit_run(
                 started_at: Some(at),
                 job_name: Some(Some(job_name)),
                 job_id: Some(Some(job_id.clone())),
+                logs,
                 ..Default::default()
             },
             Submitted::Running { job_id },
         ),
-        RunnerOutcome::Finished { success, .. } => (
-            RecipeRunPatch {
-                status: Some(RunStatus::Completed),
-                completed_at: Some(Some(at)),
-                conclusion: Some(Some(if success {
-                    RunConclusion::Success
+        RunnerOutcome::Finished { success, .. } => {
+            // Only a local bakery runs jobs to the end; a remote one exiting without
+            // `submitted` has submitted nothing.
+            let message = format!(
+                "the runner exited ({}) without reporting a submitted job",
+                if success {
+                    "successfully"
                 } else {
-                    RunConclusion::Failure
-                })),
-                dataset_type: success.then_some(Some(DatasetType::Zarr)),
-                dataset_public_url: success
-                    .then(|| dataset_public_url(sub.bakery, &subpath))
-                    .flatten()
-                    .map(Some),
-                ..Default::default()
-            },
-            Submitted::Finished { success },
-        ),
-        RunnerOutcome::Failed { message, trace, .. } => {
-            tracing::warn!(run = run.id, %message, "submission failed");
+                    "unsuccessfully"
+                }
+            );
             (
-                RecipeRunPatch {
-                    status: Some(RunStatus::Completed),
-                    completed_at: Some(Some(at)),
-                    conclusion: Some(Some(RunConclusion::Failure)),
-                    error_trace: Some(Some(trace.unwrap_or_else(|| message.clone()))),
-                    ..Default::default()
-                },
+                failed_patch(at, message.clone(), logs),
                 Submitted::Failed { message },
             )
         }
+        RunnerOutcome::Failed { message, trace, .. } => {
+            tracing::warn!(run = run.id, %message, "submission failed");
+            let mut patch = failed_patch(at, message.clone(), logs);
+            if let Some(trace) = trace {
+                patch.error_trace = Some(Some(trace));
+            }
+            (patch, Submitted::Failed { message })
+        }
     };
-    let updated = db.update_recipe_run(run.id, patch).await?;
+    let updated = ctx.db.update_recipe_run(run.id, patch).await?;
     Ok((updated, submitted))
+}
+
+fn failed_patch(
+    at: chrono::DateTime<chrono::Utc>,
+    message: String,
+    logs: Option<Option<String>>,
+) -> RecipeRunPatch {
+    RecipeRunPatch {
+        status: Some(RunStatus::Completed),
+        completed_at: Some(Some(at)),
+        conclusion: Some(Some(RunConclusion::Failure)),
+        error_trace: Some(Some(message)),
+        logs,
+        ..Default::default()
+    }
 }

@@ -21,6 +21,7 @@
 
 pub mod error;
 
+mod app_calls;
 mod checks;
 mod contents;
 mod deployments;
@@ -66,6 +67,8 @@ struct AppInner {
     crab: Octocrab,
     /// One client per installation id, so each keeps its token cache.
     installations: Mutex<HashMap<u64, Arc<InstallationClient>>>,
+    /// The installation of each repository looked up so far.
+    repo_installations: Mutex<HashMap<String, u64>>,
 }
 
 /// An installation's octocrab client and the lock that makes token minting happen once at
@@ -120,6 +123,7 @@ impl GithubApp {
                 app_id: config.app_id,
                 crab,
                 installations: Mutex::new(HashMap::new()),
+                repo_installations: Mutex::new(HashMap::new()),
             }),
         })
     }

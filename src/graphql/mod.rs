@@ -12,6 +12,7 @@ pub mod error;
 pub mod feedstock;
 pub mod loaders;
 pub mod recipe_run;
+pub mod run_control;
 pub mod stats;
 pub mod webhook_delivery;
 
@@ -41,6 +42,7 @@ pub struct MutationRoot(
     bakery::BakeryMutation,
     feedstock::FeedstockMutation,
     recipe_run::RecipeRunMutation,
+    run_control::RunControlMutation,
 );
 
 /// The executable schema.
@@ -48,6 +50,11 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema; without a database it can only print its SDL.
 pub fn build_schema(db: Option<Database>) -> AppSchema {
+    build_schema_with_queue(db, run_control::QueueSignal::default())
+}
+
+/// Builds the schema whose mutations wake the workers through `queue`.
+pub fn build_schema_with_queue(db: Option<Database>, queue: run_control::QueueSignal) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -57,7 +64,7 @@ pub fn build_schema(db: Option<Database>) -> AppSchema {
     .limit_complexity(MAX_COMPLEXITY);
     if let Some(db) = db {
         let loader = DataLoader::new(loaders::DbLoader::new(db.clone()), tokio::spawn);
-        builder = builder.data(db).data(loader);
+        builder = builder.data(db).data(loader).data(queue);
     }
     builder.finish()
 }

@@ -93,6 +93,11 @@ impl RecipeRun {
             error_trace: self.row.error_trace.clone(),
         }
     }
+    /// The runner's output, the trace of a failure and the status monitor's message: the
+    /// end of it (at most 64 KiB), every configured secret masked as `***`.
+    async fn logs(&self) -> Option<&str> {
+        self.row.logs.as_deref()
+    }
     /// When the run last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
@@ -340,6 +345,7 @@ impl RecipeRunMutation {
             deployment_id,
             environment_url: patch(input.environment_url),
             error_trace: patch(input.error_trace),
+            logs: None,
         };
         Ok(RecipeRun::one(
             db(ctx)?.update_recipe_run(id, changes).await.or_gql()?,

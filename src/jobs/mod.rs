@@ -3,7 +3,9 @@
 //! runs their flow, and records how each ended: `done`, `ignored`, queued again with
 //! backoff (a failure that may pass), or `failed` (one that will not, or too many tries).
 
+pub mod local;
 mod retry;
+pub mod timeouts;
 
 pub use retry::{MAX_ATTEMPTS, backoff};
 
@@ -46,6 +48,7 @@ impl Workers {
             };
             tasks.spawn(worker.run());
         }
+        tasks.spawn(sweep_timeouts(ctx, wakeup, stopped));
         Workers { tasks, stop }
     }
 
@@ -195,6 +198,21 @@ impl Worker {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Sweeps for timed-out runs every [`timeouts::SWEEP_INTERVAL`] until stopped.
+async fn sweep_timeouts(ctx: FlowContext, wakeup: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        match timeouts::sweep(&ctx).await {
+            Ok(0) => {}
+            Ok(_) => wakeup.notify_waiters(),
+            Err(e) => tracing::warn!(error = %e, "the timeout sweep failed; trying again later"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(timeouts::SWEEP_INTERVAL) => {}
+            _ = stopped.changed() => {}
         }
     }
 }

@@ -9,7 +9,8 @@ mod webhook;
 
 use crate::auth::{AdminKeys, Secret};
 use crate::db::Database;
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::run_control::QueueSignal;
+use crate::graphql::{AppSchema, build_schema_with_queue};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -36,12 +37,13 @@ pub struct AppState {
 impl AppState {
     /// State over `db`, with mutations open to holders of `admin_keys`.
     pub fn new(db: Database, admin_keys: AdminKeys) -> Self {
+        let queue = Arc::new(Notify::new());
         AppState {
-            schema: build_schema(Some(db.clone())),
+            schema: build_schema_with_queue(Some(db.clone()), QueueSignal(queue.clone())),
             db,
             admin_keys: Arc::new(admin_keys),
             webhook_secret: None,
-            queue: Arc::new(Notify::new()),
+            queue,
         }
     }
 
@@ -114,6 +116,7 @@ pub async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
         app: config.app.clone(),
         github,
         bakeries,
+        local_jobs: crate::jobs::local::LocalJobs::new(state.queue.clone()),
     };
     let workers = crate::jobs::Workers::start(ctx, config.workers, state.queue.clone());
     let app = router(state);

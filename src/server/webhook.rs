@@ -3,7 +3,7 @@
 
 use super::AppState;
 use crate::db::entities::webhook_delivery;
-use crate::webhooks::{self, Incoming, IngestError, Ingested};
+use crate::webhooks::{self, Incoming, IngestError, Ingested, StatusRefusal};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -63,7 +63,14 @@ fn refused(err: IngestError, guid: Option<&str>) -> Response {
     let status = match &err {
         IngestError::NotConfigured | IngestError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         IngestError::Signature(_) => StatusCode::UNAUTHORIZED,
-        IngestError::MissingHeader(_) | IngestError::Malformed { .. } => StatusCode::BAD_REQUEST,
+        IngestError::MissingHeader(_)
+        | IngestError::Malformed { .. }
+        | IngestError::ReservedEvent(_) => StatusCode::BAD_REQUEST,
+        IngestError::StatusRefused { refusal, .. } => match refusal {
+            StatusRefusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            StatusRefusal::UnknownRun => StatusCode::NOT_FOUND,
+            StatusRefusal::NotRunning => StatusCode::CONFLICT,
+        },
     };
     if let IngestError::Storage(cause) = &err {
         // The cause stays in the log; the sender learns only that it should retry.

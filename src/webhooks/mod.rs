@@ -8,6 +8,7 @@
 
 pub mod event;
 pub mod signature;
+pub mod status;
 
 use crate::auth::Secret;
 use crate::db::entities::webhook_delivery;
@@ -56,10 +57,33 @@ pub enum IngestError {
     /// Stored as `failed` with this reason; answered as a client error.
     #[error("delivery {guid} was stored but cannot be processed: {reason}")]
     Malformed { guid: String, reason: String },
+    /// A status report that cannot apply (stored as `failed` with this reason).
+    #[error("status report {guid} was stored but not applied: {reason}")]
+    StatusRefused {
+        guid: String,
+        refusal: StatusRefusal,
+        reason: String,
+    },
+    #[error("`{0}` is an event name this server reserves for its own work")]
+    ReservedEvent(String),
     /// The database could not store it: answer 5xx so GitHub redelivers.
     #[error("the delivery could not be stored; it was not accepted, send it again later")]
     Storage(#[from] DbError),
 }
+
+/// Why a status report was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusRefusal {
+    /// A field is missing or wrong.
+    Invalid,
+    /// No run has that id.
+    UnknownRun,
+    /// The run is not in progress (already completed, or never submitted).
+    NotRunning,
+}
+
+/// Event names of the server's own queued work; refused from outside.
+pub const INTERNAL_EVENT_PREFIX: &str = "pfo.";
 
 /// The longest delivery GUID accepted (GitHub's are 36-character UUIDs).
 const MAX_GUID_LEN: usize = 100;
@@ -77,6 +101,12 @@ pub async fn ingest(
         incoming.signature,
     )?;
     let event = non_empty(incoming.event).ok_or(IngestError::MissingHeader("X-GitHub-Event"))?;
+    if event.starts_with(INTERNAL_EVENT_PREFIX) {
+        return Err(IngestError::ReservedEvent(event.to_owned()));
+    }
+    if event == status::STATUS_EVENT {
+        return ingest_status(db, non_empty(incoming.guid), incoming.body).await;
+    }
     let guid = non_empty(incoming.guid)
         .filter(|g| g.len() <= MAX_GUID_LEN)
         .ok_or(IngestError::MissingHeader("X-GitHub-Delivery"))?;
@@ -137,6 +167,85 @@ pub async fn ingest(
         Recorded::Duplicate(row) => Ingested::Duplicate(row),
         Recorded::Requeued(row) => Ingested::Requeued(row),
     })
+}
+
+/// A bakery monitor's report: checked against the run before it is queued. Monitors may send
+/// no delivery GUID; one is then derived from the run and conclusion, so the same report
+/// sent twice is one delivery.
+async fn ingest_status(
+    db: &Database,
+    guid: Option<&str>,
+    body: &[u8],
+) -> Result<Ingested, IngestError> {
+    let parsed = status::parse_status(body);
+    let guid = match (guid, &parsed) {
+        (Some(guid), _) => guid.chars().take(MAX_GUID_LEN).collect(),
+        (None, Ok(report)) => format!(
+            "{}-{}-{:?}",
+            status::STATUS_EVENT,
+            report.recipe_run_id,
+            report.conclusion
+        )
+        .to_lowercase(),
+        (None, Err(_)) => format!(
+            "{}-unreadable-{}",
+            status::STATUS_EVENT,
+            &signature::sign(b"guid", body)["sha256=".len()..][..16]
+        ),
+    };
+    let refusal = match &parsed {
+        Err(reason) => Some((StatusRefusal::Invalid, reason.clone())),
+        Ok(report) => match db.recipe_run(report.recipe_run_id).await? {
+            None => Some((
+                StatusRefusal::UnknownRun,
+                format!("recipe run {} does not exist", report.recipe_run_id),
+            )),
+            Some(run) if run.status != crate::db::enums::RunStatus::InProgress => Some((
+                StatusRefusal::NotRunning,
+                format!(
+                    "recipe run {} is {}, not in progress: nothing was changed",
+                    run.id,
+                    serde_json::to_value(run.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+            )),
+            Some(_) => None,
+        },
+    };
+    let repository = match &parsed {
+        Ok(report) => match db.recipe_run(report.recipe_run_id).await? {
+            Some(run) => db.feedstock(run.feedstock_id).await?.map(|f| f.spec),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    let new = NewDelivery {
+        guid: guid.clone(),
+        event: status::STATUS_EVENT.to_owned(),
+        action: Some("completed".into()),
+        repository,
+        installation_id: None,
+        payload: String::from_utf8_lossy(body).into_owned(),
+        state: if refusal.is_some() {
+            DeliveryState::Failed
+        } else {
+            DeliveryState::Queued
+        },
+        last_error: refusal.as_ref().map(|(_, reason)| reason.clone()),
+        note: None,
+    };
+    match (db.record_delivery(new).await?, refusal) {
+        (Recorded::Stored(_), Some((refusal, reason))) => Err(IngestError::StatusRefused {
+            guid,
+            refusal,
+            reason,
+        }),
+        (Recorded::Stored(row), None) => Ok(Ingested::Queued(row)),
+        (Recorded::Duplicate(row), _) => Ok(Ingested::Duplicate(row)),
+        (Recorded::Requeued(row), _) => Ok(Ingested::Requeued(row)),
+    }
 }
 
 fn non_empty(value: Option<&str>) -> Option<&str> {

@@ -36,6 +36,7 @@ fn workers(app: &TestApp, count: usize, wakeup: Arc<Notify>) -> Workers {
         app: settings(),
         github: None,
         bakeries: BakeryRegistry::default(),
+        local_jobs: Default::default(),
     };
     Workers::start(ctx, count, wakeup)
 }

@@ -38,6 +38,10 @@ pub struct Model {
     /// The runner's traceback when submission or the job failed.
     #[sea_orm(column_type = "Text", nullable)]
     pub error_trace: Option<String>,
+    /// The runner's output and trace (bounded, secrets masked); the status monitor's
+    /// message is appended.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub logs: Option<String>,
     /// When the row last changed (any column).
     pub updated_at: DateTimeUtc,
 }

@@ -62,7 +62,12 @@ async fn a_secondary_rate_limit_waits_as_long_as_github_says(app: TestApp) {
         .await;
     let waiting = h
         .app
-        .wait_for_delivery("guid-limited", DeliveryState::Queued, WAIT)
+        .wait_for_delivery_where(
+            "guid-limited",
+            "queued again after an attempt",
+            |row| row.state == DeliveryState::Queued && row.attempts == 1,
+            WAIT,
+        )
         .await;
     let error = waiting.last_error.clone().unwrap_or_default();
     assert!(error.contains("rate limit"), "{error}");

@@ -7,6 +7,7 @@ use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::config::{AppSettings, DEFAULT_DASHBOARD_URL};
 use pangeo_forge_orchestrator::flows::FlowContext;
 use pangeo_forge_orchestrator::jobs::Workers;
+use pangeo_forge_orchestrator::jobs::local::LocalJobs;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -102,6 +103,7 @@ impl GithubAppHarness {
             app: self.settings(),
             github: Some(self.github.app()),
             bakeries: self.bakeries.clone(),
+            local_jobs: LocalJobs::new(self.app.queue.clone()),
         }
     }
 

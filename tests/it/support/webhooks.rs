@@ -101,14 +101,33 @@ impl TestApp {
         state: DeliveryState,
         timeout: Duration,
     ) -> webhook_delivery::Model {
+        self.wait_for_delivery_where(
+            guid,
+            &format!("{state:?}"),
+            |row| row.state == state,
+            timeout,
+        )
+        .await
+    }
+
+    /// Waits until the delivery satisfies `done` (described by `what` in the panic).
+    pub async fn wait_for_delivery_where(
+        &self,
+        guid: &str,
+        what: &str,
+        done: impl Fn(&webhook_delivery::Model) -> bool,
+        timeout: Duration,
+    ) -> webhook_delivery::Model {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let row = self.delivery(guid).await;
-            if row.state == state {
+            if let Ok(Some(row)) = self.db().delivery_by_guid(guid).await
+                && done(&row)
+            {
                 return row;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("delivery {guid} did not reach {state:?} within {timeout:?}: {row:?}");
+                let row = self.db().delivery_by_guid(guid).await;
+                panic!("delivery {guid} did not reach {what} within {timeout:?}: {row:?}");
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

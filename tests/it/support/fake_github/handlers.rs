@@ -20,6 +20,14 @@ pub fn dispatch(fake: &FakeGithub, req: Request) -> Response {
             mint_token(&mut state, id)
         }
         ["orgs", org, "repos"] if m == Method::POST => create_repo(&mut state, org, &req),
+        ["repos", o, r, "installation"] if m == Method::GET => {
+            // Every repository is in installation 1, the id the webhook fixtures carry.
+            let mut body = fx::response("apps/get-repo-installation");
+            body["id"] = 1.into();
+            body["account"]["login"] = (*o).into();
+            let _ = r;
+            json_reply(200, body)
+        }
         ["repos", o, r, rest @ ..] => {
             let repo = format!("{o}/{r}");
             repo_route(&mut state, &repo, m, rest, &req)

@@ -67,7 +67,11 @@ async fn handle(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let segments: Vec<String> = path.trim_matches('/').split('/').map(decode).collect();
     // Err holds the 401 message.
-    let auth = if path.starts_with("/app/") || path == "/app" {
+    // App-level routes take the JWT: `/app/...` and a repository's installation lookup.
+    let app_level = path.starts_with("/app/")
+        || path == "/app"
+        || (path.starts_with("/repos/") && path.ends_with("/installation"));
+    let auth = if app_level {
         check_jwt(&headers).map(|()| app_installation(&segments))
     } else {
         check_token(&fake, &headers).map(Some)

@@ -1,0 +1,102 @@
+//! Telling GitHub how a run ended: a comment on the PR whose head is a test run's commit, or
+//! the deployment status of a production run. Each post is journaled, so a retried report
+//! posts nothing twice.
+
+use super::{Doing, FlowContext, FlowError, journal::Journal, messages};
+use crate::db::entities::{feedstock, recipe_run};
+use crate::db::enums::RunConclusion;
+
+/// The deployment state a production run's conclusion stands for.
+pub fn deployment_state(conclusion: Option<RunConclusion>) -> &'static str {
+    match conclusion {
+        Some(RunConclusion::Success) => "success",
+        Some(RunConclusion::Cancelled) => "inactive",
+        None => "in_progress",
+        Some(_) => "failure",
+    }
+}
+
+/// Reports the end of `run`; returns a note of what was posted.
+pub async fn report_completion(
+    ctx: &FlowContext,
+    journal: &mut Journal,
+    run: &recipe_run::Model,
+    feedstock: &feedstock::Model,
+) -> Result<String, FlowError> {
+    let github = ctx
+        .github
+        .as_ref()
+        .ok_or_else(|| FlowError::fail("the GitHub App is not configured: nothing reported"))?;
+    let gh = github
+        .installation_for_repo(&feedstock.spec)
+        .await
+        .doing(format!("finding the installation of {}", feedstock.spec))?;
+    let link = messages::run_page(&ctx.app.dashboard_url, run.id, feedstock.id);
+
+    if !run.is_test {
+        let Some(deployment_id) = run.deployment_id else {
+            return Ok(format!(
+                "production run {} has no deployment to update",
+                run.id
+            ));
+        };
+        let state = deployment_state(run.conclusion);
+        journal
+            .once("deployment_status", || async {
+                gh.create_deployment_status(
+                    &feedstock.spec,
+                    deployment_id,
+                    state,
+                    Some(run.environment_url.as_deref().unwrap_or(&link)),
+                    &messages::deployment_description(&run.recipe_id),
+                )
+                .await
+                .doing("posting the deployment status")
+            })
+            .await?;
+        return Ok(format!("deployment {deployment_id} is {state}"));
+    }
+
+    let number: Option<u64> = journal
+        .once("pull_request", || async {
+            let open = gh
+                .open_pull_requests(&feedstock.spec)
+                .await
+                .doing("listing open pull requests")?;
+            Ok(open
+                .into_iter()
+                .find(|pr| pr.head_sha == run.head_sha)
+                .map(|pr| pr.number))
+        })
+        .await?;
+    let Some(number) = number else {
+        return Ok(format!(
+            "no open PR has head {}: nothing to comment on",
+            run.head_sha
+        ));
+    };
+    let body = match run.conclusion {
+        Some(RunConclusion::Success) => messages::test_run_succeeded(
+            &run.recipe_id,
+            &run.head_sha,
+            run.dataset_public_url.as_deref(),
+            &link,
+        ),
+        other => messages::test_run_failed(
+            &run.recipe_id,
+            &run.head_sha,
+            messages::ended_how(other.unwrap_or(RunConclusion::Failure)),
+            run.error_trace.as_deref(),
+            &link,
+        ),
+    };
+    journal
+        .once("comment", || async {
+            gh.comment_on_issue(&feedstock.spec, number, &body)
+                .await
+                .doing("commenting on the pull request")
+        })
+        .await
+        .map(|_: u64| ())?;
+    Ok(format!("commented on #{number}"))
+}
