@@ -1,7 +1,9 @@
 //! The GitHub App's flows end to end: signed fixture payloads through the real router,
 //! workers running the real flows, the fake GitHub over HTTP, the stand-in runner.
 
+mod completion;
 mod faults;
+mod life_cycle;
 mod merges;
 mod slash_commands;
 mod synchronize;

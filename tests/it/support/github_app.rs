@@ -21,15 +21,23 @@ pub const PUBLIC_URL: &str = "https://pfo.example.org";
 /// How long the stand-in runner may run.
 pub const RUNNER_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A local bakery (`LocalDirectBakery`): its jobs run inside the runner process.
+pub const LOCAL_BAKERY: &str = "local-test";
+
 /// A meta.yaml naming [`BAKERY`] with these recipe ids.
 pub fn meta_yaml(recipe_ids: &[&str]) -> String {
+    meta_yaml_for(BAKERY, recipe_ids)
+}
+
+/// A meta.yaml naming `bakery` with these recipe ids.
+pub fn meta_yaml_for(bakery: &str, recipe_ids: &[&str]) -> String {
     let mut text = String::from("title: Global Precipitation Climatology Project\n");
     text.push_str("description: Test dataset\n");
     text.push_str("recipes:\n");
     for id in recipe_ids {
         text.push_str(&format!("  - id: {id}\n    object: \"recipe:{id}\"\n"));
     }
-    text.push_str(&format!("bakery:\n  id: {BAKERY}\n"));
+    text.push_str(&format!("bakery:\n  id: {bakery}\n"));
     text.push_str("maintainers:\n  - name: Jane Doe\n    github: janedoe\n");
     text
 }
@@ -56,13 +64,16 @@ impl GithubAppHarness {
         let github = FakeGithub::start().await;
         let dir = tempfile::tempdir().expect("tempdir");
         let record = dir.path().join("runner-calls.jsonl");
+        let cancelled = dir.path().join("cancelled.txt");
         let bakery = format!(
-            "Bake:\n  bakery_class: pangeo_forge_runner.bakery.dataflow.DataflowBakery\n\
+            "Bake:\n  bakery_class: pangeo_forge_runner.bakery.dataflow.DataflowBakery\n  \
+             cancel_command: [sh, -c, 'echo \"$0\" >> {}']\n\
              DataflowBakery:\n  temp_gcs_location: gs://pfo-test/temp\n\
              TargetStorage:\n  fsspec_class: s3fs.S3FileSystem\n  fsspec_args: {{anon: false}}\n  \
              root_path: Pangeo/{{subpath}}\n  public_url: https://ncsa.osn.xsede.org/{{root_path}}\n\
              FakeRunner:\n  record_to: '{}'\n\
              Orchestrator:\n  region: us-central1\n  description: Dataflow test bakery\n  secrets_file: {BAKERY}.secrets.yaml\n",
+            cancelled.display(),
             record.display()
         );
         std::fs::write(dir.path().join(format!("{BAKERY}.yaml")), bakery).expect("bakery");
@@ -71,6 +82,17 @@ impl GithubAppHarness {
             format!("TargetStorage:\n  fsspec_args:\n    secret: {BAKERY_SECRET}\n"),
         )
         .expect("secrets");
+        let local = format!(
+            "Bake:\n  bakery_class: pangeo_forge_runner.bakery.local.LocalDirectBakery\n\
+             TargetStorage:\n  fsspec_class: fsspec.implementations.local.LocalFileSystem\n  fsspec_args: {{}}\n  \
+             root_path: '{out}/{{subpath}}'\n  public_url: 'file://{{root_path}}'\n\
+             FakeRunner:\n  record_to: '{}'\n\
+             Orchestrator:\n  region: local\n  description: Local test bakery\n  max_concurrent_jobs: 1\n",
+            record.display(),
+            out = dir.path().join("out").display(),
+        );
+        std::fs::write(dir.path().join(format!("{LOCAL_BAKERY}.yaml")), local)
+            .expect("local bakery");
         let bakeries = BakeryRegistry::load(dir.path()).expect("bakeries");
         bakeries.register(app.db()).await.expect("register");
         let mut harness = GithubAppHarness {
@@ -129,6 +151,15 @@ impl GithubAppHarness {
         };
         text.lines()
             .map(|line| serde_json::from_str(line).expect("runner record"))
+            .collect()
+    }
+
+    /// The job ids the bakery's cancel command was given, in order.
+    pub fn cancelled_jobs(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("cancelled.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
             .collect()
     }
 
