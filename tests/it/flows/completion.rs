@@ -4,7 +4,7 @@
 use super::*;
 use crate::both_engines;
 use crate::support::fake_github::FakePull;
-use crate::support::github_app::{BAKERY_SECRET, LOCAL_BAKERY, meta_yaml, meta_yaml_for};
+use crate::support::github_app::{BAKERY_SECRET, LOCAL_BAKERY, meta_yaml_for};
 use crate::support::webhooks::Delivery;
 use axum::http::StatusCode;
 use pangeo_forge_orchestrator::db::RecipeRunPatch;

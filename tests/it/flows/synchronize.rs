@@ -158,7 +158,7 @@ async fn contributor_mistakes_fail_the_check_run_with_what_to_fix(app: TestApp) 
     );
     assert!(
         checks[1].summary.contains(&format!(
-            "Known bakeries: `{}`",
+            "Known bakeries: `local-test`, `{}`",
             crate::support::github_app::BAKERY
         )),
         "{}",
