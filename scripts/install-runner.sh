@@ -8,8 +8,9 @@
 # tests/fixtures/real-feedstock/README.md): unpinned zarr 3 / new xarray break the runner,
 # and apache-beam >= 2.7x tries to download a runner binary from the internet.
 #
-# Needs: python3 (3.11) and access to PyPI. Takes about 40-60 s and ~660 MB on a fresh venv;
-# about 1-2 s when the venv already holds the pinned set (a marker file records it).
+# Needs: python3 (3.11) and access to PyPI. Takes ~30 s (measured; 40-60 s on slower links)
+# and ~660 MB on a fresh venv; well under 1 s when the venv already holds the pinned set
+# (a marker file named after a hash of the pins records it).
 #
 # Usage: scripts/install-runner.sh            # install or reuse
 #        PFO_RUNNER_VENV=/tmp/v scripts/install-runner.sh

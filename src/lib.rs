@@ -13,6 +13,7 @@
 //!   through `pangeo-forge-runner`.
 //! - [`meta`]: a feedstock's `meta.yaml`, parsed and checked.
 //! - [`github`]: the GitHub App client: installation tokens and the REST calls the flows make.
+//! - [`events`]: committed changes, to every subscriber of every replica.
 //! - [`flows`]: what each delivery does, one module per flow; [`jobs`]: the queue's workers.
 //! - [`graphql`]: the schema; one module per area, one batching loader.
 //! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health, webhooks).
@@ -26,6 +27,7 @@ pub mod bakery;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod flows;
 pub mod github;
 pub mod graphql;

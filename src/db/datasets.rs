@@ -89,6 +89,11 @@ impl Database {
         Ok(select.all(&self.conn).await?)
     }
 
+    /// The dataset of run `run_id`, if it has one.
+    pub async fn dataset_of_run(&self, run_id: i32) -> Result<Option<dataset::Model>, DbError> {
+        Ok(self.datasets_of_runs(&[run_id]).await?.into_iter().next())
+    }
+
     /// The datasets of these runs (at most one each), in one statement.
     pub async fn datasets_of_runs(&self, run_ids: &[i32]) -> Result<Vec<dataset::Model>, DbError> {
         Ok(dataset::Entity::find()

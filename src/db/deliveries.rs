@@ -127,7 +127,10 @@ impl Database {
             ..Default::default()
         };
         match row.insert(&self.conn).await {
-            Ok(stored) => Ok(Recorded::Stored(stored)),
+            Ok(stored) => {
+                self.events.delivery_changed(self, stored.id).await;
+                Ok(Recorded::Stored(stored))
+            }
             Err(err) => match DbError::conflict_on_unique(err, String::new) {
                 // Another process stored the same GUID a moment ago.
                 DbError::Conflict(_) => match self.delivery_by_guid(&new.guid).await? {
@@ -165,10 +168,18 @@ impl Database {
             .await?
             .unwrap_or(existing);
         Ok(if requeued.rows_affected == 1 {
+            self.events.delivery_changed(self, current.id).await;
             Recorded::Requeued(current)
         } else {
             Recorded::Duplicate(current)
         })
+    }
+
+    /// One delivery by id.
+    pub async fn delivery(&self, id: i32) -> Result<Option<webhook_delivery::Model>, DbError> {
+        Ok(webhook_delivery::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await?)
     }
 
     /// One delivery by GUID.
@@ -208,10 +219,14 @@ impl Database {
                 ],
             ),
         };
-        Ok(webhook_delivery::Entity::find()
+        let claimed = webhook_delivery::Entity::find()
             .from_raw_sql(statement)
             .one(&self.conn)
-            .await?)
+            .await?;
+        if let Some(row) = &claimed {
+            self.events.delivery_changed(self, row.id).await;
+        }
+        Ok(claimed)
     }
 
     /// Ends the processing of a delivery this worker holds. A claim lost to another worker
@@ -242,6 +257,9 @@ impl Database {
             .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
             .exec(&self.conn)
             .await?;
+        if result.rows_affected == 1 {
+            self.events.delivery_changed(self, id).await;
+        }
         Ok(result.rows_affected == 1)
     }
 
@@ -273,6 +291,7 @@ impl Database {
             .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
             .exec(&self.conn)
             .await?;
+        self.events.delivery_changed(self, id).await;
         Ok(())
     }
 

@@ -23,7 +23,7 @@ pub use deliveries::{DeliveryFilter, Finish, NewDelivery, Recorded};
 pub use error::DbError;
 pub use feedstocks::{FeedstockPatch, NewFeedstock};
 pub use recipe_runs::{NewRecipeRun, RecipeRunPatch, RunParent};
-pub use run_lifecycle::{Completed, MAX_LOG_BYTES, RunCompletion, log_tail};
+pub use run_lifecycle::{Completed, MAX_LOG_BYTES, RunCompletion, RunScope, log_tail};
 pub use stats::Stats;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -37,6 +37,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Database {
     conn: DatabaseConnection,
+    /// Where committed changes are published.
+    events: crate::events::EventBus,
 }
 
 impl Database {
@@ -48,12 +50,20 @@ impl Database {
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
         let conn = sea_orm::Database::connect(options).await?;
-        Ok(Self { conn })
+        Ok(Self::from_connection(conn))
     }
 
     /// Wraps an existing connection (tests use this to attach a statement counter).
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        Self {
+            conn,
+            events: crate::events::EventBus::default(),
+        }
+    }
+
+    /// The stream of committed changes.
+    pub fn events(&self) -> &crate::events::EventBus {
+        &self.events
     }
 
     /// Applies every pending migration.

@@ -271,8 +271,9 @@ impl Database {
         let txn = self.conn.begin().await?;
         check_references(&txn, new.bakery_id, new.feedstock_id).await?;
         let run = row.insert(&txn).await?;
-        sync_dataset(&txn, &run).await?;
+        let dataset_created = sync_dataset(&txn, &run).await?;
         txn.commit().await?;
+        self.events.run_changed(self, &run, dataset_created).await;
         Ok(run)
     }
 
@@ -322,8 +323,9 @@ impl Database {
         row.updated_at = Set(now());
         check_references(&txn, bakery_id, feedstock_id).await?;
         let run = row.update(&txn).await?;
-        sync_dataset(&txn, &run).await?;
+        let dataset_created = sync_dataset(&txn, &run).await?;
         txn.commit().await?;
+        self.events.run_changed(self, &run, dataset_created).await;
         Ok(run)
     }
 
@@ -373,10 +375,11 @@ async fn check_references(
 
 /// Makes the run's `dataset` row agree with the run: present exactly when the run completed
 /// successfully with a public URL.
+/// Makes the run's `dataset` row match the run; returns whether a dataset was created.
 pub(super) async fn sync_dataset(
     txn: &impl ConnectionTrait,
     run: &recipe_run::Model,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let existing = dataset::Entity::find()
         .filter(dataset::Column::RecipeRunId.eq(run.id))
         .one(txn)
@@ -385,6 +388,7 @@ pub(super) async fn sync_dataset(
         (RunStatus::Completed, Some(RunConclusion::Success), Some(url)) => Some(url.clone()),
         _ => None,
     };
+    let created = wanted.is_some() && existing.is_none();
     match (wanted, existing) {
         (Some(url), existing) => {
             let mut row = match existing {
@@ -407,5 +411,5 @@ pub(super) async fn sync_dataset(
         }
         (None, None) => {}
     }
-    Ok(())
+    Ok(created)
 }

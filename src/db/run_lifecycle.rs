@@ -23,6 +23,23 @@ pub struct RunCompletion {
     pub job_id: Option<String>,
 }
 
+/// Which runs a subscriber follows (all when every field is `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunScope {
+    pub id: Option<i32>,
+    pub feedstock_id: Option<i32>,
+    pub bakery_id: Option<i32>,
+}
+
+impl RunScope {
+    /// Whether `run` is one of them.
+    pub fn contains(&self, run: &recipe_run::Model) -> bool {
+        self.id.is_none_or(|id| id == run.id)
+            && self.feedstock_id.is_none_or(|id| id == run.feedstock_id)
+            && self.bakery_id.is_none_or(|id| id == run.bakery_id)
+    }
+}
+
 /// What completing a run did.
 #[derive(Debug, Clone)]
 pub enum Completed {
@@ -95,9 +112,38 @@ impl Database {
             txn.commit().await?;
             return Ok(Completed::Already(run));
         }
-        sync_dataset(&txn, &run).await?;
+        let dataset_created = sync_dataset(&txn, &run).await?;
         txn.commit().await?;
+        self.events.run_changed(self, &run, dataset_created).await;
         Ok(Completed::Now(run))
+    }
+
+    /// Runs changed after `since` (oldest change first, at most `limit`), optionally only
+    /// run `id` or the runs of a feedstock or bakery: what a subscriber missed.
+    pub async fn runs_changed_since(
+        &self,
+        scope: RunScope,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<recipe_run::Model>, DbError> {
+        use recipe_run::Column as C;
+        use sea_orm::{QueryOrder, QuerySelect};
+        let mut query = recipe_run::Entity::find().filter(C::UpdatedAt.gt(since));
+        if let Some(id) = scope.id {
+            query = query.filter(C::Id.eq(id));
+        }
+        if let Some(id) = scope.feedstock_id {
+            query = query.filter(C::FeedstockId.eq(id));
+        }
+        if let Some(id) = scope.bakery_id {
+            query = query.filter(C::BakeryId.eq(id));
+        }
+        Ok(query
+            .order_by_asc(C::UpdatedAt)
+            .order_by_asc(C::Id)
+            .limit(limit)
+            .all(&self.conn)
+            .await?)
     }
 
     /// Runs `in_progress` since before `started_before` on bakery `bakery_id`.

@@ -14,11 +14,12 @@ pub mod loaders;
 pub mod recipe_run;
 pub mod run_control;
 pub mod stats;
+pub mod subscriptions;
 pub mod webhook_delivery;
 
 use crate::db::Database;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 /// How deep a query may nest (a page of feedstocks → runs → bakery is 5 deep).
 pub const MAX_DEPTH: usize = 12;
@@ -46,7 +47,7 @@ pub struct MutationRoot(
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
 /// Builds the schema; without a database it can only print its SDL.
 pub fn build_schema(db: Option<Database>) -> AppSchema {
@@ -58,7 +59,7 @@ pub fn build_schema_with_queue(db: Option<Database>, queue: run_control::QueueSi
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscriptions::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY);

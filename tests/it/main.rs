@@ -11,6 +11,7 @@ mod graphql_http;
 mod graphql_mutations;
 mod graphql_queries;
 mod queue;
+mod real_runner;
 mod replicas;
 mod rest_api;
 mod sample;

@@ -49,6 +49,10 @@ pub struct GithubAppHarness {
     pub bakeries: BakeryRegistry,
     workers: Option<Workers>,
     dir: tempfile::TempDir,
+    /// The runner command (the stand-in unless a test says otherwise).
+    runner: String,
+    /// Where bakery files are read from (the harness's own unless a test says otherwise).
+    bakeries_dir: PathBuf,
 }
 
 fn fake_runner() -> String {
@@ -61,6 +65,15 @@ fn fake_runner() -> String {
 impl GithubAppHarness {
     /// Starts the fake GitHub, writes a bakeries directory, registers it and starts workers.
     pub async fn start(app: TestApp) -> GithubAppHarness {
+        GithubAppHarness::start_with(app, None, None).await
+    }
+
+    /// Like [`GithubAppHarness::start`], with another runner command and bakeries directory.
+    pub async fn start_with(
+        app: TestApp,
+        runner: Option<String>,
+        bakeries_dir: Option<PathBuf>,
+    ) -> GithubAppHarness {
         let github = FakeGithub::start().await;
         let dir = tempfile::tempdir().expect("tempdir");
         let record = dir.path().join("runner-calls.jsonl");
@@ -93,7 +106,8 @@ impl GithubAppHarness {
         );
         std::fs::write(dir.path().join(format!("{LOCAL_BAKERY}.yaml")), local)
             .expect("local bakery");
-        let bakeries = BakeryRegistry::load(dir.path()).expect("bakeries");
+        let bakeries_dir = bakeries_dir.unwrap_or_else(|| dir.path().to_owned());
+        let bakeries = BakeryRegistry::load(&bakeries_dir).expect("bakeries");
         bakeries.register(app.db()).await.expect("register");
         let mut harness = GithubAppHarness {
             app,
@@ -101,6 +115,8 @@ impl GithubAppHarness {
             bakeries,
             workers: None,
             dir,
+            runner: runner.unwrap_or_else(fake_runner),
+            bakeries_dir,
         };
         harness.start_workers();
         harness
@@ -112,8 +128,8 @@ impl GithubAppHarness {
             app_name: "pfo-test".into(),
             public_url: PUBLIC_URL.into(),
             dashboard_url: DEFAULT_DASHBOARD_URL.into(),
-            bakeries_dir: Some(self.dir.path().to_owned()),
-            runner_command: fake_runner(),
+            bakeries_dir: Some(self.bakeries_dir.clone()),
+            runner_command: self.runner.clone(),
             runner_timeout: RUNNER_TIMEOUT,
         }
     }

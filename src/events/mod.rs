@@ -1,0 +1,232 @@
+//! One event stream for every writer. Every change to a run (created, status, conclusion,
+//! dataset, logs), a dataset created, or a webhook delivery's state is published after its
+//! transaction commits, and reaches every subscriber of every replica:
+//!
+//! - SQLite (one process): the writer sends on an in-process broadcast channel.
+//! - PostgreSQL (any number of replicas): the writer runs `pg_notify('pfo_events', 'run:42')`;
+//!   each replica that has subscribers LISTENs, loads the row once, and broadcasts it to its
+//!   own subscribers — one read per change per replica, not per subscriber.
+//!
+//! The broadcast channel is bounded ([`CHANNEL_CAPACITY`]): a slow subscriber never delays
+//! the writer or the others; it lags, is told so, and resynchronises from the database
+//! (see `graphql::subscriptions`). After the PostgreSQL listener reconnects, a
+//! [`Event::Resync`] tells every subscriber to do the same, since notifications sent while
+//! it was away are lost.
+
+use crate::db::Database;
+use crate::db::entities::{dataset, recipe_run, webhook_delivery};
+use sea_orm::DbBackend;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Changes buffered per replica before the slowest subscriber starts lagging.
+pub const CHANNEL_CAPACITY: usize = 4096;
+/// The PostgreSQL notification channel.
+pub const PG_CHANNEL: &str = "pfo_events";
+
+/// A change, as subscribers receive it.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A run was created or changed; the row as committed.
+    Run(Arc<recipe_run::Model>),
+    /// A successful run's dataset was recorded.
+    Dataset(Arc<dataset::Model>),
+    /// A webhook delivery (or queued task) changed state.
+    Delivery(Arc<webhook_delivery::Model>),
+    /// Changes may have been missed (the listener reconnected): reload what you show.
+    Resync,
+}
+
+/// Publishes changes and hands out subscriptions. Cheap to clone; one per database handle.
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    sender: broadcast::Sender<Event>,
+    listening: AtomicBool,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+        EventBus {
+            inner: Arc::new(Inner {
+                sender,
+                listening: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+/// What a PostgreSQL notification names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    Run(i32),
+    /// The dataset of this run.
+    Dataset(i32),
+    Delivery(i32),
+}
+
+impl Notice {
+    fn encode(self) -> String {
+        match self {
+            Notice::Run(id) => format!("run:{id}"),
+            Notice::Dataset(run_id) => format!("dataset:{run_id}"),
+            Notice::Delivery(id) => format!("delivery:{id}"),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Notice> {
+        let (kind, id) = text.split_once(':')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "run" => Some(Notice::Run(id)),
+            "dataset" => Some(Notice::Dataset(id)),
+            "delivery" => Some(Notice::Delivery(id)),
+            _ => None,
+        }
+    }
+}
+
+impl EventBus {
+    /// How many subscribers this process holds.
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.sender.receiver_count()
+    }
+
+    /// A new subscription to every change (on PostgreSQL, starts this replica's listener on
+    /// first use).
+    pub fn subscribe(&self, db: &Database) -> broadcast::Receiver<Event> {
+        if db.backend() == DbBackend::Postgres && !self.inner.listening.swap(true, Ordering::SeqCst)
+        {
+            tokio::spawn(listen(db.clone(), self.inner.sender.clone()));
+        }
+        self.inner.sender.subscribe()
+    }
+
+    /// Publishes a committed run change (and its new dataset, if the change created one).
+    pub async fn run_changed(&self, db: &Database, run: &recipe_run::Model, dataset_created: bool) {
+        if db.backend() == DbBackend::Postgres {
+            notify(db, Notice::Run(run.id)).await;
+            if dataset_created {
+                notify(db, Notice::Dataset(run.id)).await;
+            }
+            return;
+        }
+        let _ = self.inner.sender.send(Event::Run(Arc::new(run.clone())));
+        if dataset_created {
+            load_and_send(db, &self.inner.sender, Notice::Dataset(run.id)).await;
+        }
+    }
+
+    /// Publishes a committed change of delivery `id`.
+    pub async fn delivery_changed(&self, db: &Database, id: i32) {
+        if db.backend() == DbBackend::Postgres {
+            notify(db, Notice::Delivery(id)).await;
+        } else if self.subscriber_count() > 0 {
+            load_and_send(db, &self.inner.sender, Notice::Delivery(id)).await;
+        }
+    }
+}
+
+async fn notify(db: &Database, notice: Notice) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [PG_CHANNEL.into(), notice.encode().into()],
+    );
+    if let Err(e) = db.connection().execute_raw(statement).await {
+        // The change is committed; subscribers resynchronise from the database.
+        tracing::warn!(error = %e, notice = %notice.encode(), "cannot publish a change");
+    }
+}
+
+async fn load_and_send(db: &Database, sender: &broadcast::Sender<Event>, notice: Notice) {
+    let event = match notice {
+        Notice::Run(id) => db
+            .recipe_run(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| Event::Run(Arc::new(r))),
+        Notice::Dataset(run_id) => db
+            .dataset_of_run(run_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|d| Event::Dataset(Arc::new(d))),
+        Notice::Delivery(id) => db
+            .delivery(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|d| Event::Delivery(Arc::new(d))),
+    };
+    if let Some(event) = event {
+        let _ = sender.send(event);
+    }
+}
+
+/// This replica's PostgreSQL listener: reconnects forever, announcing a resync after each
+/// reconnection.
+async fn listen(db: Database, sender: broadcast::Sender<Event>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut first = true;
+    loop {
+        let pool = db.connection().get_postgres_connection_pool();
+        let listener = match PgListener::connect_with(pool).await {
+            Ok(mut listener) => match listener.listen(PG_CHANNEL).await {
+                Ok(()) => Some(listener),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot LISTEN for changes");
+                    None
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot connect the change listener");
+                None
+            }
+        };
+        let Some(mut listener) = listener else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        if !first {
+            let _ = sender.send(Event::Resync);
+        }
+        first = false;
+        loop {
+            match listener.recv().await {
+                Ok(notification) => {
+                    if let Some(notice) = Notice::decode(notification.payload()) {
+                        load_and_send(&db, &sender, notice).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the change listener lost its connection");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_round_trip() {
+        for notice in [Notice::Run(1), Notice::Dataset(22), Notice::Delivery(333)] {
+            assert_eq!(Notice::decode(&notice.encode()), Some(notice));
+        }
+        assert_eq!(Notice::decode("run:x"), None);
+        assert_eq!(Notice::decode("other:1"), None);
+    }
+}
