@@ -33,6 +33,7 @@ pub mod github;
 pub mod graphql;
 pub mod jobs;
 pub mod meta;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 pub mod webhooks;

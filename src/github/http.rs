@@ -86,12 +86,17 @@ impl Installation {
         let request = crab.build_request(builder, body).map_err(|err| {
             GithubError::Invalid(format!("{op}: cannot build the request: {err}"))
         })?;
-        let response = crab
-            .execute(request)
-            .await
-            .map_err(|err| GithubError::from_octocrab(op.clone(), err))?;
+        let response = crab.execute(request).await.map_err(|err| {
+            crate::metrics::github_call(None, None);
+            GithubError::from_octocrab(op.clone(), err)
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let remaining = headers
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        crate::metrics::github_call(Some(status), remaining);
         let body = response
             .into_body()
             .collect()

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     let hooks = Router::new()
         .route("/github/hooks/", post(webhook::receive))
         .route("/github/hooks", post(webhook::receive))
+        .route_layer(axum::middleware::from_fn(health::track))
         .layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BYTES))
         .layer(RequestBodyLimitLayer::new(webhook::MAX_WEBHOOK_BYTES));
     let api = Router::new()
@@ -68,7 +69,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
         .merge(rest::routes())
+        .route_layer(axum::middleware::from_fn(health::track))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(api)

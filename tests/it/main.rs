@@ -10,6 +10,7 @@ mod graphql_errors;
 mod graphql_http;
 mod graphql_mutations;
 mod graphql_queries;
+mod metrics;
 mod queue;
 mod real_runner;
 mod replicas;
