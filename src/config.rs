@@ -64,6 +64,10 @@ pub struct Settings {
     /// This server's public base URL, where bakery monitors post job status [default: http://<bind>]
     #[arg(long, env = "PFO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds a worker's claim on a delivery lasts unrenewed: how soon a dead process's work
+    /// is taken over [default: 120]
+    #[arg(long, env = "PFO_CLAIM_LEASE_SECS")]
+    pub claim_lease_secs: Option<String>,
 }
 
 /// The same settings as read from a TOML file. Unknown keys are an error.
@@ -84,6 +88,7 @@ struct FileSettings {
     runner_timeout_secs: Option<u64>,
     app_name: Option<String>,
     public_url: Option<String>,
+    claim_lease_secs: Option<u64>,
 }
 
 /// The GitHub App's identity; present only when both its id and key are configured.
@@ -128,6 +133,8 @@ pub struct AppSettings {
     pub runner_command: String,
     /// How long a runner process may run before it is killed.
     pub runner_timeout: std::time::Duration,
+    /// How long a worker's claim on a delivery lasts unless renewed.
+    pub claim_lease: std::time::Duration,
 }
 
 /// The dashboard linked from check runs and deployments.
@@ -138,6 +145,8 @@ pub const DEFAULT_RUNNER_COMMAND: &str = "pangeo-forge-runner";
 pub const DEFAULT_APP_NAME: &str = "pangeo-forge";
 /// Seconds a runner process may run.
 pub const DEFAULT_RUNNER_TIMEOUT_SECS: u64 = 3600;
+/// Seconds a worker's claim lasts unrenewed.
+pub const DEFAULT_CLAIM_LEASE_SECS: u64 = 120;
 
 /// A setting that is missing, malformed or inconsistent.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +178,7 @@ impl Config {
             runner_timeout_secs: file.runner_timeout_secs.take(),
             app_name: file.app_name.take(),
             public_url: file.public_url.take(),
+            claim_lease_secs: file.claim_lease_secs.take(),
         };
         let database_url = settings
             .database_url
@@ -280,6 +290,7 @@ struct FileApp {
     runner_timeout_secs: Option<u64>,
     app_name: Option<String>,
     public_url: Option<String>,
+    claim_lease_secs: Option<u64>,
 }
 
 fn http_url(setting: &'static str, url: String) -> Result<String, ConfigError> {
@@ -359,7 +370,29 @@ fn app_settings(
         (None, Some(n)) => n,
         (None, None) => DEFAULT_RUNNER_TIMEOUT_SECS,
     };
+    let lease_secs = match (&settings.claim_lease_secs, file.claim_lease_secs) {
+        (Some(text), _) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (3..=3600).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "PFO_CLAIM_LEASE_SECS",
+                    format!("`{text}` is not a number of seconds from 3 to 3600"),
+                )
+            })?,
+        (None, Some(n)) if (3..=3600).contains(&n) => n,
+        (None, Some(n)) => {
+            return Err(bad(
+                "PFO_CLAIM_LEASE_SECS",
+                format!("{n} is not a number of seconds from 3 to 3600"),
+            ));
+        }
+        (None, None) => DEFAULT_CLAIM_LEASE_SECS,
+    };
     Ok(AppSettings {
+        claim_lease: std::time::Duration::from_secs(lease_secs),
         app_name,
         public_url,
         dashboard_url,

@@ -20,9 +20,6 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-/// How long a claim lasts before another worker may take the delivery over; a worker
-/// renews it every third of this while its flow runs.
-pub const LEASE: Duration = Duration::from_secs(120);
 /// How often an idle worker looks for due work without being woken (deliveries queued by
 /// other processes, retries coming due).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -80,10 +77,17 @@ struct Worker {
 }
 
 impl Worker {
+    /// How long a claim lasts before another worker may take the delivery over
+    /// (`PFO_CLAIM_LEASE_SECS`); renewed every third of it while the flow runs.
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.ctx.app.claim_lease)
+            .unwrap_or_else(|_| chrono::Duration::seconds(120))
+    }
+
     async fn run(mut self) {
         tracing::debug!(worker = %self.name, "worker started");
         while !*self.stopped.borrow() {
-            let lease_until = Utc::now() + LEASE;
+            let lease_until = Utc::now() + self.lease();
             match self
                 .ctx
                 .db
@@ -184,13 +188,13 @@ impl Worker {
     async fn run_flow(&self, delivery: &webhook_delivery::Model) -> Result<Outcome, FlowError> {
         let flow = flows::handle(&self.ctx, delivery);
         tokio::pin!(flow);
-        let mut renew = tokio::time::interval(LEASE / 3);
+        let mut renew = tokio::time::interval(self.ctx.app.claim_lease / 3);
         renew.tick().await;
         loop {
             tokio::select! {
                 outcome = &mut flow => return outcome,
                 _ = renew.tick() => {
-                    let until = Utc::now() + LEASE;
+                    let until = Utc::now() + self.lease();
                     match self.ctx.db.extend_claim(delivery.id, &self.name, until).await {
                         Ok(true) => {}
                         Ok(false) => tracing::warn!(delivery = %delivery.guid, "claim lost to another worker"),

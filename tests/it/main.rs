@@ -4,6 +4,7 @@ mod support;
 
 mod bakery_runner;
 mod cli;
+mod crash;
 mod flows;
 mod github_client;
 mod graphql_errors;

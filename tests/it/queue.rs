@@ -26,6 +26,7 @@ fn settings() -> AppSettings {
         bakeries_dir: None,
         runner_command: "false".into(),
         runner_timeout: Duration::from_secs(5),
+        claim_lease: Duration::from_secs(120),
     }
 }
 

@@ -131,6 +131,7 @@ impl GithubAppHarness {
             bakeries_dir: Some(self.bakeries_dir.clone()),
             runner_command: self.runner.clone(),
             runner_timeout: RUNNER_TIMEOUT,
+            claim_lease: Duration::from_secs(120),
         }
     }
 
