@@ -6,6 +6,7 @@ mod bakery_runner;
 mod cli;
 mod crash;
 mod flows;
+mod fuzz;
 mod github_client;
 mod graphql_errors;
 mod graphql_http;
