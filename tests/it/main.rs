@@ -12,6 +12,7 @@ mod graphql_errors;
 mod graphql_http;
 mod graphql_mutations;
 mod graphql_queries;
+mod hostile;
 mod metrics;
 mod queue;
 mod real_runner;
