@@ -14,6 +14,7 @@ mod graphql_mutations;
 mod graphql_queries;
 mod hostile;
 mod metrics;
+mod outage;
 mod queue;
 mod real_runner;
 mod replicas;

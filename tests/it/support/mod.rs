@@ -6,6 +6,7 @@ pub mod fake_github;
 pub mod github_app;
 pub mod http;
 pub mod process;
+pub mod proxy;
 pub mod webhooks;
 
 pub use db::{Engine, TestDb};
