@@ -143,3 +143,115 @@ async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
 }
 
 both_engines!(killed_mid_flow_then_restarted_finishes_once);
+
+/// SIGTERM while a flow runs: the server stops taking work, finishes the flow, exits 0.
+async fn sigterm_finishes_the_flow_in_progress_then_exits(app: TestApp) {
+    let github = FakeGithub::start().await;
+    let feedstock = app
+        .db()
+        .create_feedstock(NewFeedstock {
+            spec: FEEDSTOCK.into(),
+            provider: None,
+        })
+        .await
+        .expect("feedstock");
+    app.db()
+        .create_bakery(NewBakery {
+            name: BAKERY.into(),
+            region: "r".into(),
+            description: "d".into(),
+        })
+        .await
+        .expect("bakery");
+    let payload = with_repository(fixture("pull_request/opened.payload.json"), FEEDSTOCK);
+    let sha = payload["pull_request"]["head"]["sha"]
+        .as_str()
+        .expect("sha")
+        .to_owned();
+    github.set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
+    github.fail_next(
+        "PATCH",
+        &format!("/repos/{FEEDSTOCK}/check-runs"),
+        1,
+        Fault::Delay(Duration::from_secs(2)),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = server(&app.test_db.url, &github, dir.path());
+    let body = serde_json::to_string(&payload).expect("json");
+    let address = server.address.clone();
+    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+    let (status, _) = tokio::task::spawn_blocking(move || {
+        http_with(
+            &address,
+            "POST",
+            "/github/hooks/",
+            &body,
+            "application/json",
+            &[
+                ("X-GitHub-Event", "pull_request"),
+                ("X-GitHub-Delivery", "guid-term"),
+                ("X-Hub-Signature-256", &signature),
+            ],
+        )
+    })
+    .await
+    .expect("post");
+    assert_eq!(status, 202);
+    let filter = RecipeRunFilter {
+        feedstock_id: Some(feedstock.id),
+        ..Default::default()
+    };
+    let page = Page {
+        offset: 0,
+        limit: 10,
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app
+        .db()
+        .list_recipe_runs(&filter, Default::default(), page)
+        .await
+        .expect("runs")
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the flow never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = server.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(sent.success());
+    let exit = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = server.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .expect("wait");
+    let exit = exit.expect("the server exits after SIGTERM");
+    assert!(exit.success(), "{exit:?}");
+    let row = app.delivery("guid-term").await;
+    assert_eq!(
+        row.state,
+        DeliveryState::Done,
+        "the flow in progress was finished"
+    );
+    assert_eq!(row.attempts, 1);
+    assert_eq!(
+        github.check_runs()[0].conclusion.as_deref(),
+        Some("success")
+    );
+}
+
+both_engines!(sigterm_finishes_the_flow_in_progress_then_exits);
