@@ -7,6 +7,7 @@ pub mod github_app;
 pub mod http;
 pub mod process;
 pub mod webhooks;
+pub mod ws;
 
 pub use db::{Engine, TestDb};
 pub use http::{TestApp, error_code, error_message};
