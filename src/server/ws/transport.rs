@@ -16,6 +16,7 @@ use async_graphql::futures_util::{StreamExt, stream::abortable};
 use async_graphql::{Request, Response};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde::Deserialize;
+use serde_json::error::Category;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -168,8 +169,17 @@ impl Connection {
 
     /// Handles one client message: a message to send back, nothing, or the end.
     fn on_message(&mut self, text: &str) -> Result<Option<Value>, End> {
+        // The reason (which is logged) names the kind of error, never the client's values:
+        // serde's messages can quote them, and a confused client may send its key anywhere.
         let message: ClientMessage = serde_json::from_str(text).map_err(|e| {
-            End::Close(close::BAD_REQUEST, format!("Invalid message received: {e}"))
+            let what = match e.classify() {
+                Category::Syntax | Category::Eof | Category::Io => "not JSON",
+                Category::Data => "not a graphql-transport-ws client message",
+            };
+            End::Close(
+                close::BAD_REQUEST,
+                format!("Invalid message received: {what}"),
+            )
         })?;
         match message {
             ClientMessage::ConnectionInit { payload } => {
