@@ -19,12 +19,15 @@ use sea_orm::DbBackend;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Changes buffered per replica before the slowest subscriber starts lagging.
 pub const CHANNEL_CAPACITY: usize = 4096;
 /// The PostgreSQL notification channel.
 pub const PG_CHANNEL: &str = "pfo_events";
+/// How long a first subscriber waits for this replica's listener to be LISTENing before it
+/// goes on without (the listener keeps retrying; changes until then are not seen live).
+pub const LISTENER_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A change, as subscribers receive it.
 #[derive(Debug, Clone)]
@@ -49,6 +52,8 @@ pub struct EventBus {
 struct Inner {
     sender: broadcast::Sender<Event>,
     listening: AtomicBool,
+    /// `true` once the PostgreSQL listener has run `LISTEN` the first time.
+    ready: watch::Sender<bool>,
 }
 
 impl Default for EventBus {
@@ -58,6 +63,7 @@ impl Default for EventBus {
             inner: Arc::new(Inner {
                 sender,
                 listening: AtomicBool::new(false),
+                ready: watch::Sender::new(false),
             }),
         }
     }
@@ -99,12 +105,26 @@ impl EventBus {
         self.inner.sender.receiver_count()
     }
 
-    /// A new subscription to every change (on PostgreSQL, starts this replica's listener on
-    /// first use).
-    pub fn subscribe(&self, db: &Database) -> broadcast::Receiver<Event> {
-        if db.backend() == DbBackend::Postgres && !self.inner.listening.swap(true, Ordering::SeqCst)
-        {
-            tokio::spawn(listen(db.clone(), self.inner.sender.clone()));
+    /// A new subscription to every change. On PostgreSQL, starts this replica's listener on
+    /// first use and waits (at most [`LISTENER_READY_TIMEOUT`]) until it is LISTENing, so a
+    /// change committed after this returns is seen — on any replica.
+    pub async fn subscribe(&self, db: &Database) -> broadcast::Receiver<Event> {
+        if db.backend() == DbBackend::Postgres {
+            if !self.inner.listening.swap(true, Ordering::SeqCst) {
+                tokio::spawn(listen(
+                    db.clone(),
+                    self.inner.sender.clone(),
+                    self.inner.ready.clone(),
+                ));
+            }
+            let mut ready = self.inner.ready.subscribe();
+            let waited =
+                tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|ready| *ready)).await;
+            if !matches!(waited, Ok(Ok(_))) {
+                tracing::warn!(
+                    "the change listener is not LISTENing yet; this subscription may miss changes until it is"
+                );
+            }
         }
         self.inner.sender.subscribe()
     }
@@ -175,7 +195,7 @@ async fn load_and_send(db: &Database, sender: &broadcast::Sender<Event>, notice:
 
 /// This replica's PostgreSQL listener: reconnects forever, announcing a resync after each
 /// reconnection.
-async fn listen(db: Database, sender: broadcast::Sender<Event>) {
+async fn listen(db: Database, sender: broadcast::Sender<Event>, ready: watch::Sender<bool>) {
     use sea_orm::sqlx::postgres::PgListener;
     let mut first = true;
     loop {
@@ -201,6 +221,7 @@ async fn listen(db: Database, sender: broadcast::Sender<Event>) {
             let _ = sender.send(Event::Resync);
         }
         first = false;
+        ready.send_replace(true);
         loop {
             match listener.recv().await {
                 Ok(notification) => {

@@ -56,7 +56,7 @@ impl SubscriptionRoot {
             feedstock_id,
             bakery_id,
         };
-        let mut events = db.events().subscribe(&db);
+        let mut events = db.events().subscribe(&db).await;
         Ok(async_stream::stream! {
             let mut seen = since.unwrap_or_else(Utc::now);
             if since.is_some() {
@@ -102,7 +102,7 @@ impl SubscriptionRoot {
         feedstock_id: Option<i32>,
     ) -> Result<impl Stream<Item = Result<Dataset>> + use<>> {
         let db = db(ctx)?.clone();
-        let mut events = db.events().subscribe(&db);
+        let mut events = db.events().subscribe(&db).await;
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {
@@ -131,7 +131,7 @@ impl SubscriptionRoot {
         feedstock_id: Option<i32>,
     ) -> Result<impl Stream<Item = Result<WebhookDelivery>> + use<>> {
         let db = db(ctx)?.clone();
-        let mut events = db.events().subscribe(&db);
+        let mut events = db.events().subscribe(&db).await;
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {

@@ -123,7 +123,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
 
 /// Admin when the request carries one of the admin keys in `Authorization: Bearer` or
 /// `X-API-Key`.
-fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+pub(super) fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -6,6 +6,7 @@ mod health;
 mod playground;
 mod rest;
 mod webhook;
+pub mod ws;
 
 use crate::auth::{AdminKeys, Secret};
 use crate::db::Database;
@@ -15,6 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub webhook_secret: Option<Arc<Secret>>,
     /// Woken when a delivery is queued, so this process's workers start at once.
     pub queue: Arc<Notify>,
+    /// How long a `graphql-transport-ws` client has to send `connection_init`.
+    pub ws_init_timeout: Duration,
 }
 
 impl AppState {
@@ -44,7 +48,15 @@ impl AppState {
             admin_keys: Arc::new(admin_keys),
             webhook_secret: None,
             queue,
+            ws_init_timeout: ws::INIT_TIMEOUT,
         }
+    }
+
+    /// Closes websockets that send no `connection_init` within `timeout` (default
+    /// [`ws::INIT_TIMEOUT`]).
+    pub fn with_ws_init_timeout(mut self, timeout: Duration) -> Self {
+        self.ws_init_timeout = timeout;
+        self
     }
 
     /// Accepts webhook deliveries signed with `secret`.
@@ -67,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql_http::get_graphql).post(graphql_http::post_graphql),
         )
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

@@ -22,4 +22,5 @@ mod rest_api;
 mod sample;
 mod schema_sync;
 mod statement_count;
+mod subscriptions;
 mod webhook_ingest;

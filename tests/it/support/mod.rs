@@ -8,6 +8,7 @@ pub mod http;
 pub mod process;
 pub mod proxy;
 pub mod webhooks;
+pub mod ws;
 
 pub use db::{Engine, TestDb};
 pub use http::{TestApp, error_code, error_message};
