@@ -1,6 +1,8 @@
-//! The HTTP surface: GraphQL (+ GraphiQL), the original REST read routes, `/healthz`.
+//! The HTTP surface: GraphQL (+ GraphiQL), the dashboard at `/`, the original REST read
+//! routes, `/healthz`.
 //! Routes only translate HTTP to calls on the [`Database`] and the GraphQL schema.
 
+mod dashboard;
 mod graphql_http;
 mod health;
 mod playground;
@@ -81,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/graphql/assets/{file}", get(playground::asset))
+        .route("/", get(dashboard::page))
+        .route("/dashboard/assets/{file}", get(dashboard::asset))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .merge(rest::routes())

@@ -5,6 +5,7 @@ mod support;
 mod bakery_runner;
 mod cli;
 mod crash;
+mod dashboard;
 mod flows;
 mod fuzz;
 mod github_client;
