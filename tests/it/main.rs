@@ -3,6 +3,7 @@
 mod support;
 
 mod bakery_runner;
+mod browser;
 mod cli;
 mod crash;
 mod dashboard;

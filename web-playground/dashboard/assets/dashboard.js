@@ -119,6 +119,8 @@ ${RUN_FIELDS}`;
   var feedstockId = null;
   var live = null;
   var generation = 0;
+  var total = 0;
+  var maxId = 0;
   async function graphql(query, variables = {}) {
     const response = await fetch("/graphql", {
       method: "POST",
@@ -223,9 +225,17 @@ ${RUN_FIELDS}`;
     const index = runs.findIndex((r) => r.id === run.id);
     if (index >= 0) runs[index] = run;
     else runs.push(run);
+    if (run.id > maxId) {
+      maxId = run.id;
+      total += 1;
+      showCount();
+    }
     runs.sort(byStartDesc);
     runs = runs.slice(0, LIMIT);
     render();
+  }
+  function showCount() {
+    $("count").textContent = total === 1 ? "1 run" : `${total} runs`;
   }
   function setLive(state) {
     const el = $("live");
@@ -245,7 +255,9 @@ ${RUN_FIELDS}`;
       runs = data.recipeRuns.nodes.slice().sort(byStartDesc);
       for (const run of runs) noteSeen(run.updatedAt);
       noteSeen(data.latest.nodes[0]?.updatedAt);
-      $("count").textContent = `${data.recipeRuns.totalCount} runs`;
+      total = data.recipeRuns.totalCount;
+      maxId = Math.max(0, ...runs.map((r) => r.id));
+      showCount();
       render();
     } catch (e) {
       if (mine === generation) showError(`Cannot load recipe runs: ${e.message}`);

@@ -51,6 +51,9 @@ let feedstockId: number | null = null;
 let live: LiveSubscription | null = null;
 /** Bumped on every filter change so late answers for an old filter are dropped. */
 let generation = 0;
+/** How many runs match the filter, and the highest run id seen (new runs get higher ids). */
+let total = 0;
+let maxId = 0;
 
 async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch('/graphql', {
@@ -171,9 +174,18 @@ function upsert(run: Run): void {
   const index = runs.findIndex((r) => r.id === run.id);
   if (index >= 0) runs[index] = run;
   else runs.push(run);
+  if (run.id > maxId) {
+    maxId = run.id;
+    total += 1;
+    showCount();
+  }
   runs.sort(byStartDesc);
   runs = runs.slice(0, LIMIT);
   render();
+}
+
+function showCount(): void {
+  $('count').textContent = total === 1 ? '1 run' : `${total} runs`;
 }
 
 function setLive(state: string): void {
@@ -199,7 +211,9 @@ async function load(): Promise<void> {
     runs = data.recipeRuns.nodes.slice().sort(byStartDesc);
     for (const run of runs) noteSeen(run.updatedAt);
     noteSeen(data.latest.nodes[0]?.updatedAt);
-    $('count').textContent = `${data.recipeRuns.totalCount} runs`;
+    total = data.recipeRuns.totalCount;
+    maxId = Math.max(0, ...runs.map((r) => r.id));
+    showCount();
     render();
   } catch (e) {
     if (mine === generation) showError(`Cannot load recipe runs: ${(e as Error).message}`);

@@ -1,0 +1,112 @@
+//! The browser-facing surface end to end, on the real binary with real clients (the Node
+//! scripts in `web-playground/tests/`): the `graphql-ws` npm client over `/graphql/ws`, and
+//! headless Chromium on the dashboard (live badges, reconnect, filter) and GraphiQL.
+//!
+//! Skipped, saying why, when `node`, `web-playground/node_modules` or Chromium is missing;
+//! `scripts/install-browser-deps.sh` installs them.
+
+use crate::support::ADMIN_KEY;
+use crate::support::process::{command, serve};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A script that has not finished by then has hung.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn playground() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web-playground")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("PFO_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Why the script cannot run on this machine, if it cannot.
+fn missing(needs_browser: bool) -> Option<String> {
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !node.is_ok_and(|s| s.success()) {
+        return Some("`node` is not on PATH".into());
+    }
+    let modules = playground().join("node_modules");
+    for package in ["graphql-ws", "ws", "playwright-core"] {
+        if !modules.join(package).is_dir() {
+            return Some(format!(
+                "{} lacks {package} (run scripts/install-browser-deps.sh)",
+                modules.display()
+            ));
+        }
+    }
+    if needs_browser && !chromium().exists() {
+        return Some(format!(
+            "{} is missing (run scripts/install-browser-deps.sh)",
+            chromium().display()
+        ));
+    }
+    None
+}
+
+/// Seeds a fresh SQLite database, serves it with [`ADMIN_KEY`], and runs `script` against
+/// the server; fails with the script's output unless it exits 0.
+fn run_script(script: &str, needs_browser: bool) {
+    if let Some(why) = missing(needs_browser) {
+        eprintln!("SKIPPED web-playground/tests/{script}: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = command(dir.path()).arg("seed").output().unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let mut cmd = command(dir.path());
+    cmd.env("PFO_ADMIN_API_KEYS", ADMIN_KEY);
+    let (server, _) = serve(cmd);
+    let output = dir.path().join("script.log");
+    let log = std::fs::File::create(&output).unwrap();
+    let mut child = Command::new("node")
+        .arg(Path::new("tests").join(script))
+        .current_dir(playground())
+        .env("PFO_URL", format!("http://{}", server.address))
+        .env("PFO_ADMIN_KEY", ADMIN_KEY)
+        .env("PFO_CHROMIUM", chromium())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > SCRIPT_TIMEOUT {
+            child.kill().ok();
+            child.wait().ok();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let printed = std::fs::read_to_string(&output).unwrap_or_default();
+    println!("{printed}");
+    match status {
+        Some(status) => assert!(status.success(), "{script} failed ({status}):\n{printed}"),
+        None => panic!("{script} hung for {SCRIPT_TIMEOUT:?}:\n{printed}"),
+    }
+}
+
+#[test]
+fn the_graphql_ws_npm_client_receives_status_changes() {
+    run_script("graphql-ws-client.mjs", false);
+}
+
+#[test]
+fn chromium_sees_live_badges_on_the_dashboard_and_data_in_graphiql() {
+    run_script("browser.mjs", true);
+}
