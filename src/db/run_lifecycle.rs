@@ -118,7 +118,7 @@ impl Database {
         Ok(Completed::Now(run))
     }
 
-    /// Runs changed after `since` (oldest change first, at most `limit`), optionally only
+    /// Runs changed at or after `since` (oldest change first, at most `limit`), optionally only
     /// run `id` or the runs of a feedstock or bakery: what a subscriber missed.
     pub async fn runs_changed_since(
         &self,
@@ -128,7 +128,7 @@ impl Database {
     ) -> Result<Vec<recipe_run::Model>, DbError> {
         use recipe_run::Column as C;
         use sea_orm::{QueryOrder, QuerySelect};
-        let mut query = recipe_run::Entity::find().filter(C::UpdatedAt.gt(since));
+        let mut query = recipe_run::Entity::find().filter(C::UpdatedAt.gte(since));
         if let Some(id) = scope.id {
             query = query.filter(C::Id.eq(id));
         }

@@ -7,11 +7,13 @@ use super::dataset::Dataset;
 use super::error::{OrGql, db};
 use super::recipe_run::RecipeRun;
 use super::webhook_delivery::WebhookDelivery;
+use crate::db::entities::recipe_run;
 use crate::db::{Database, RunScope};
 use crate::events::Event;
 use async_graphql::futures_util::Stream;
 use async_graphql::{Context, Error, Result, Subscription};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use tokio::sync::broadcast::error::RecvError;
 
 /// At most this many missed runs are replayed at once (on resume or after lagging).
@@ -21,20 +23,58 @@ pub const MAX_REPLAY: u64 = 1000;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-/// Replays the runs of `scope` changed after `since`, advancing `since`.
-async fn replay(
-    db: &Database,
-    scope: RunScope,
-    since: &mut DateTime<Utc>,
-) -> Result<Vec<RecipeRun>> {
+/// Where a subscriber is in the stream of run changes: the newest `updatedAt` sent (where a
+/// resync resumes) and, per run, the last change sent — so a change reaching it twice (by
+/// replay and live, or again after a resync) is sent once, without trusting that replicas'
+/// clocks agree on the order of changes to different runs.
+struct Cursor {
+    at: DateTime<Utc>,
+    sent: HashMap<i32, DateTime<Utc>>,
+}
+
+/// Past this many remembered runs, those older than [`FORGET_AFTER`] behind the cursor are
+/// forgotten (a repeat of such an old change is then possible, never a loss).
+const MAX_REMEMBERED: usize = 10_000;
+const FORGET_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+impl Cursor {
+    fn new(at: DateTime<Utc>) -> Self {
+        Cursor {
+            at,
+            sent: HashMap::new(),
+        }
+    }
+
+    /// Whether `run`'s change is new to this subscriber (and records it).
+    fn admit(&mut self, run: &recipe_run::Model) -> bool {
+        if self
+            .sent
+            .get(&run.id)
+            .is_some_and(|last| run.updated_at <= *last)
+        {
+            return false;
+        }
+        self.sent.insert(run.id, run.updated_at);
+        self.at = self.at.max(run.updated_at);
+        if self.sent.len() > MAX_REMEMBERED {
+            let horizon = self.at - FORGET_AFTER;
+            self.sent.retain(|_, at| *at >= horizon);
+        }
+        true
+    }
+}
+
+/// The runs of `scope` changed at or after the cursor that it has not sent yet.
+async fn replay(db: &Database, scope: RunScope, cursor: &mut Cursor) -> Result<Vec<RecipeRun>> {
     let rows = db
-        .runs_changed_since(scope, *since, MAX_REPLAY)
+        .runs_changed_since(scope, cursor.at, MAX_REPLAY)
         .await
         .or_gql()?;
-    if let Some(last) = rows.last() {
-        *since = last.updated_at;
-    }
-    Ok(rows.into_iter().map(RecipeRun::one).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|run| cursor.admit(run))
+        .map(RecipeRun::one)
+        .collect())
 }
 
 #[Subscription]
@@ -58,9 +98,9 @@ impl SubscriptionRoot {
         };
         let mut events = db.events().subscribe(&db).await;
         Ok(async_stream::stream! {
-            let mut seen = since.unwrap_or_else(Utc::now);
+            let mut cursor = Cursor::new(since.unwrap_or_else(Utc::now));
             if since.is_some() {
-                match replay(&db, scope, &mut seen).await {
+                match replay(&db, scope, &mut cursor).await {
                     Ok(runs) => for run in runs { yield Ok(run); },
                     Err(e) => yield Err(e),
                 }
@@ -69,12 +109,11 @@ impl SubscriptionRoot {
                 match events.recv().await {
                     Ok(Event::Run(run)) => {
                         // A replay may already have sent this change.
-                        if scope.contains(&run) && run.updated_at >= seen {
-                            seen = run.updated_at;
+                        if scope.contains(&run) && cursor.admit(&run) {
                             yield Ok(RecipeRun::one((*run).clone()));
                         }
                     }
-                    Ok(Event::Resync) => match replay(&db, scope, &mut seen).await {
+                    Ok(Event::Resync) => match replay(&db, scope, &mut cursor).await {
                         Ok(runs) => for run in runs { yield Ok(run); },
                         Err(e) => yield Err(e),
                     },
@@ -82,9 +121,9 @@ impl SubscriptionRoot {
                     Err(RecvError::Lagged(missed)) => {
                         yield Err(Error::new(format!(
                             "this subscription fell {missed} changes behind; resynchronising from {}",
-                            seen.to_rfc3339()
+                            cursor.at.to_rfc3339()
                         )));
-                        match replay(&db, scope, &mut seen).await {
+                        match replay(&db, scope, &mut cursor).await {
                             Ok(runs) => for run in runs { yield Ok(run); },
                             Err(e) => yield Err(e),
                         }
