@@ -30,6 +30,26 @@ pub enum Command {
     Schema,
     /// Load a demo data set (bakeries, feedstocks, runs in every state) into the database.
     Seed(Settings),
+    /// Benchmark live updates: subscribers held, fan-out latency, memory per subscriber.
+    BenchLive(BenchLiveArgs),
+}
+
+/// Options of `bench-live`.
+#[derive(clap::Args, Debug)]
+pub struct BenchLiveArgs {
+    /// A fresh, empty database (`sqlite://FILE?mode=rwc` or `postgres://…`); default: a
+    /// temporary SQLite file.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Subscriber counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    pub subscribers: Vec<usize>,
+    /// Changes made per measurement.
+    #[arg(long, default_value_t = 20)]
+    pub changes: usize,
+    /// Two replicas on one PostgreSQL: subscribers on the second, changes through the first.
+    #[arg(long)]
+    pub two_replicas: bool,
 }
 
 /// Parses the command line and runs the command.
@@ -48,6 +68,24 @@ pub async fn run() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::BenchLive(args) => {
+            let dir = tempfile::tempdir()?;
+            let database_url = args
+                .database_url
+                .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
+            if args.two_replicas && !database_url.starts_with("postgres") {
+                anyhow::bail!("--two-replicas needs a PostgreSQL --database-url");
+            }
+            let report = crate::bench_live::run(crate::bench_live::LiveBench {
+                database_url,
+                subscribers: args.subscribers,
+                changes: args.changes,
+                two_replicas: args.two_replicas,
+            })
+            .await?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Serve(settings) => {
             let config = Config::load(&settings)?;
             server::serve(config).await

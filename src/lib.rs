@@ -24,6 +24,7 @@
 
 pub mod auth;
 pub mod bakery;
+pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod db;

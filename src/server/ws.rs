@@ -29,6 +29,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::time::Duration;
 
+/// Each connection's read buffer: enough for any subscribe message, small when idle.
+pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// The largest message a client may send (a GraphQL document and its variables).
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// The `graphql-ws` library's subprotocol.
 pub const GRAPHQL_TRANSPORT_WS: &str = "graphql-transport-ws";
 /// The legacy subscriptions-transport-ws subprotocol.
@@ -43,7 +48,13 @@ pub async fn graphql_ws(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let upgrade = upgrade.protocols([GRAPHQL_TRANSPORT_WS, GRAPHQL_WS]);
+    let upgrade = upgrade
+        .protocols([GRAPHQL_TRANSPORT_WS, GRAPHQL_WS])
+        // tungstenite's defaults (128 KiB read buffer, 128 KiB write buffer) would cost an
+        // idle subscriber far more than its messages ever need.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_message_size(MAX_MESSAGE_BYTES);
     let protocol = upgrade
         .selected_protocol()
         .and_then(|value| value.to_str().ok())
