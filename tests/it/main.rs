@@ -3,6 +3,7 @@
 mod support;
 
 mod bakery_runner;
+mod bench_live;
 mod browser;
 mod cli;
 mod crash;
