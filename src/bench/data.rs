@@ -108,7 +108,7 @@ fn run(i: usize, bakeries: &[i32], feedstocks: &[i32], total: usize) -> recipe_r
         _ => (RunStatus::Completed, Some(RunConclusion::Failure)),
     };
     let success = conclusion == Some(RunConclusion::Success);
-    let is_test = (i / 10) % 2 == 0;
+    let is_test = (i / 10).is_multiple_of(2);
     let recipe_id = ["daily", "monthly", "annual"][i % 3].to_owned();
     let url = success.then(|| {
         format!("https://ncsa.osn.xsede.org/Pangeo/pangeo-forge/bench/{feedstock_id}/{recipe_id}-{i}.zarr")

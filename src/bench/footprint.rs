@@ -108,7 +108,7 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
         "\n## footprint: `{} serve` on a fresh database",
         exe.display()
     );
-    println!("{:<30} {:>12}   {}", "what", "value", "baseline / target");
+    println!("{:<30} {:>12}   baseline / target", "what", "value");
     println!(
         "{:<30} {:>12}   spawn -> exit of `--version`: {}; target < 250 ms",
         "spawn -> /healthz 200",

@@ -131,7 +131,7 @@ impl Scratch {
             });
         }
         let db_name = format!("pfo_bench_{}_{name}", std::process::id());
-        let admin = sea_orm::Database::connect(base_url).await?;
+        let admin = admin(base_url).await?;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name}"))
             .await?;
@@ -153,7 +153,7 @@ impl Scratch {
         match self.kind {
             ScratchKind::Sqlite(dir) => Ok(dir.close()?),
             ScratchKind::Postgres { admin_url, name } => {
-                let admin = sea_orm::Database::connect(&admin_url).await?;
+                let admin = admin(&admin_url).await?;
                 admin
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .await?;
@@ -162,6 +162,14 @@ impl Scratch {
             }
         }
     }
+}
+
+/// One connection to the server's maintenance database, without statement logging
+/// (dropping a database in use may take a second: no "slow statement" warning).
+async fn admin(url: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    Ok(sea_orm::Database::connect(options).await?)
 }
 
 /// `url` with its database name replaced by `name`.
