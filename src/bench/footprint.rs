@@ -44,9 +44,20 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+/// This binary. On Linux `/proc/self/exe`, which still runs when the file was replaced
+/// by a newer build since this process started (a shared target directory).
+fn this_binary() -> anyhow::Result<std::path::PathBuf> {
+    let proc_exe = std::path::Path::new("/proc/self/exe");
+    if proc_exe.exists() {
+        return Ok(proc_exe.to_path_buf());
+    }
+    Ok(std::env::current_exe()?)
+}
+
 /// Measures start-up and memory of `serve` on the fresh database at `url`.
 pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()?;
+    let exe = this_binary()?;
+    let name = std::env::current_exe()?;
     let floor = spawn_floor(&exe).await?;
     let addr = free_port()?;
     let started = Instant::now();
@@ -106,7 +117,7 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
 
     println!(
         "\n## footprint: `{} serve` on a fresh database",
-        exe.display()
+        name.display()
     );
     println!("{:<30} {:>12}   baseline / target", "what", "value");
     println!(
