@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `schema`, `seed`.
+//! The command line: `serve`, `migrate`, `schema`, `seed`, `bench`.
 
 use crate::config::{Config, Settings};
 use crate::db::Database;
@@ -30,6 +30,9 @@ pub enum Command {
     Schema,
     /// Load a demo data set (bakeries, feedstocks, runs in every state) into the database.
     Seed(Settings),
+    /// Measure the read path, webhook ingest and footprint on a fresh database, each figure
+    /// beside a baseline from the same run (docs/performance.md).
+    Bench(crate::bench::BenchArgs),
     /// Benchmark live updates: subscribers held, fan-out latency, memory per subscriber.
     BenchLive(BenchLiveArgs),
 }
@@ -55,7 +58,10 @@ pub struct BenchLiveArgs {
 /// Parses the command line and runs the command.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    match cli.command {
+        Command::Bench(_) => telemetry::init_with_default(cli.log_format, "warn"),
+        _ => telemetry::init(cli.log_format),
+    }
     match execute(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -97,6 +103,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())

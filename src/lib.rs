@@ -18,12 +18,14 @@
 //! - [`graphql`]: the schema; one module per area, one batching loader.
 //! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health, webhooks).
 //! - [`webhooks`]: verifying and storing deliveries; the typed events flows read.
-//! - [`cli`] and [`telemetry`]: the command line and logging.
+//! - [`cli`] and [`telemetry`]: the command line and logging; [`bench`]: the `bench`
+//!   command's load generator and figures.
 //!
 //! docs/architecture.md draws the modules and the invariants.
 
 pub mod auth;
 pub mod bakery;
+pub mod bench;
 pub mod bench_live;
 pub mod cli;
 pub mod config;

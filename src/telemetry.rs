@@ -10,10 +10,19 @@ pub enum LogFormat {
     Json,
 }
 
+/// The filter used when `RUST_LOG` is not set.
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn";
+
 /// Installs the global subscriber (once; later calls are no-ops).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    init_with_default(format, DEFAULT_FILTER);
+}
+
+/// [`init`] with another filter for when `RUST_LOG` is not set (`bench` logs warnings
+/// only, so a log line per request does not weigh on the figures).
+pub fn init_with_default(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

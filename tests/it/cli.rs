@@ -191,3 +191,76 @@ fn schema_command_prints_the_sdl() {
         pangeo_forge_orchestrator::graphql::sdl()
     );
 }
+
+/// `bench` with a tiny data set and one-second measurements: proves the command works end
+/// to end and prints its tables (no timing is asserted).
+#[test]
+fn bench_command_prints_its_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path())
+        .env("RUST_LOG", "warn")
+        .args(["bench", "--duration-secs", "1", "--concurrency", "2"])
+        .args(["--feedstocks", "10", "--runs", "200"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for header in [
+        "## read path",
+        "floor q/s",
+        "p99",
+        "(e) production datasets",
+        "## webhook ingest",
+        "stored/s",
+        "baseline: record_delivery",
+        "## footprint",
+        "spawn -> /healthz 200",
+        "idle RSS",
+    ] {
+        assert!(
+            stdout.contains(header),
+            "`{header}` missing from:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains("first error"), "{stdout}");
+}
+
+/// The PostgreSQL path: a scratch database is created, used and dropped.
+#[tokio::test]
+async fn bench_on_postgres_drops_its_scratch_database() {
+    let test_db = TestDb::new(Engine::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = command(dir.path())
+        .env("RUST_LOG", "warn")
+        .args(["bench", "--only", "ingest", "--duration-secs", "1"])
+        .args(["--concurrency", "2", "--database-url", &test_db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("POST /github/hooks/ -> 202"), "{stdout}");
+    assert!(!stdout.contains("first error"), "{stdout}");
+    let left = sea_orm::ConnectionTrait::query_all_raw(
+        test_db.db.connection(),
+        sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT datname FROM pg_database WHERE datname LIKE 'pfo_bench_{pid}_%'"),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(left.is_empty(), "the scratch database was not dropped");
+    test_db.finish().await;
+}

@@ -1,0 +1,159 @@
+//! Webhook ingest: a real `pull_request.opened` payload, signed as GitHub signs it, with a
+//! fresh `X-GitHub-Delivery` GUID per request, posted to `/github/hooks/` with no worker
+//! running; beside it the same number of `Database::record_delivery` calls without HTTP.
+
+use super::load::{self, Call, MakeRequest, Sample, Until};
+use super::{BenchArgs, ms};
+use crate::auth::{AdminKeys, Secret};
+use crate::db::enums::DeliveryState;
+use crate::db::{Database, NewDelivery};
+use crate::server::AppState;
+use crate::webhooks::signature::sign;
+use axum::body::Bytes;
+use http::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use std::sync::Arc;
+
+/// The payload posted: GitHub's documented `pull_request.opened` example.
+pub const PAYLOAD: &str =
+    include_str!("../../tests/fixtures/github-webhooks/pull_request/opened.payload.json");
+
+const SECRET: &str = "bench-webhook-secret";
+
+/// A unique GUID in GitHub's format (a UUID) for delivery `i` of the run tagged `tag`.
+pub fn guid(tag: u32, i: u64) -> String {
+    format!(
+        "{tag:08x}-{:04x}-4{:03x}-8000-{:012x}",
+        (i >> 48) & 0xffff,
+        (i >> 36) & 0xfff,
+        i & 0xffff_ffff_ffff
+    )
+}
+
+/// A tag no earlier run used (GUIDs must be fresh even on a reused database).
+fn fresh_tag(salt: u32) -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    nanos ^ std::process::id().rotate_left(16) ^ salt
+}
+
+async fn stored(db: &Database) -> anyhow::Result<i64> {
+    let statement =
+        Statement::from_string(db.backend(), "SELECT COUNT(*) AS n FROM webhook_delivery");
+    let row = db
+        .connection()
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("COUNT(*) returned no row"))?;
+    Ok(row.try_get::<i64>("", "n")?)
+}
+
+fn deliveries(addr: std::net::SocketAddr) -> MakeRequest {
+    let body = Bytes::from_static(PAYLOAD.as_bytes());
+    let signature = sign(SECRET.as_bytes(), PAYLOAD.as_bytes());
+    let tag = fresh_tag(1);
+    Arc::new(move |i| {
+        let id = guid(tag, i);
+        super::post_json(
+            addr,
+            "/github/hooks/",
+            body.clone(),
+            &[
+                ("x-github-event", "pull_request"),
+                ("x-github-delivery", &id),
+                ("x-hub-signature-256", &signature),
+                ("user-agent", "GitHub-Hookshot/bench"),
+            ],
+        )
+    })
+}
+
+fn record_calls(db: &Database) -> Call {
+    let db = db.clone();
+    let tag = fresh_tag(2);
+    Arc::new(move |i| {
+        let db = db.clone();
+        Box::pin(async move {
+            db.record_delivery(NewDelivery {
+                guid: guid(tag, i),
+                event: "pull_request".into(),
+                action: Some("opened".into()),
+                repository: Some("Codertocat/Hello-World".into()),
+                installation_id: None,
+                payload: PAYLOAD.to_owned(),
+                state: DeliveryState::Queued,
+                last_error: None,
+                note: None,
+            })
+            .await?;
+            Ok(())
+        })
+    })
+}
+
+fn line(what: &str, sample: &Sample, stored: i64) {
+    println!(
+        "{:<34} {:>7} {:>9.0} {:>10.0} {:>10} {:>10} {:>6}",
+        what,
+        sample.count(),
+        sample.rate(),
+        stored as f64 / sample.elapsed.as_secs_f64().max(1e-9),
+        ms(sample.quantile(0.5)),
+        ms(sample.quantile(0.99)),
+        sample.errors,
+    );
+    if let Some(e) = &sample.first_error {
+        println!("    first error: {e}");
+    }
+}
+
+/// Measures ingest on a fresh database at `url`.
+pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
+    let db = super::open(&url).await?;
+    let state = AppState::new(db.clone(), AdminKeys::default())
+        .with_webhook_secret(Some(Secret::new(SECRET)));
+    let addr = super::serve_in_process(state).await?;
+    let make = deliveries(addr);
+    let (status, body) = load::once(addr, make(u64::MAX >> 16)).await?;
+    if status != StatusCode::ACCEPTED {
+        anyhow::bail!(
+            "a signed delivery answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    println!(
+        "\n## webhook ingest: pull_request.opened ({} KB), signed, fresh GUID each, no workers",
+        PAYLOAD.len() / 1024
+    );
+    println!(
+        "{:<34} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6}",
+        "path", "ops", "ops/s", "stored/s", "p50", "p99", "errors"
+    );
+    let before = stored(&db).await?;
+    let c = args.concurrency;
+    let http = load::http(
+        addr,
+        c,
+        Until::Elapsed(args.duration()),
+        make,
+        StatusCode::ACCEPTED,
+    )
+    .await?;
+    let after_http = stored(&db).await?;
+    line("POST /github/hooks/ -> 202", &http, after_http - before);
+    let n = http.count() as u64;
+    let baseline = load::calls(c, Until::Count(n), record_calls(&db)).await?;
+    let after_baseline = stored(&db).await?;
+    line(
+        "baseline: record_delivery, no HTTP",
+        &baseline,
+        after_baseline - after_http,
+    );
+    println!(
+        "ratio HTTP / baseline: {:.0}%",
+        100.0 * http.rate() / baseline.rate().max(1e-9)
+    );
+    db.close().await?;
+    Ok(())
+}

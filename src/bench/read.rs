@@ -1,0 +1,186 @@
+//! The read path: the website's five pages through GraphQL and REST, each beside its
+//! floor — the same rows fetched by one hand-written SQL statement through the same pool,
+//! at the same concurrency, in the same run.
+
+use super::load::{self, Call, MakeRequest, Sample, Until};
+use super::{BenchArgs, ms};
+use crate::auth::AdminKeys;
+use crate::db::Database;
+use crate::server::AppState;
+use http::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// One page of the website.
+pub struct Case {
+    /// What the page shows.
+    pub page: &'static str,
+    /// The GraphQL document the website sends (`$id` is a feedstock id when used).
+    pub graphql: &'static str,
+    /// The REST path for feedstock `id`.
+    pub rest: fn(i32) -> String,
+    /// The floor: SQL returning the same rows (`$1` is the feedstock id when used).
+    pub floor: &'static str,
+    /// The REST route's floor when it returns other rows than the GraphQL query.
+    pub rest_floor: Option<&'static str>,
+}
+
+/// The five pages.
+pub const CASES: &[Case] = &[
+    Case {
+        page: "(a) feedstock list, 100",
+        graphql: "query { feedstocks(first: 100) { nodes { id spec provider } pageInfo { hasNextPage endCursor } } }",
+        rest: |_| "/feedstocks/?limit=100".to_owned(),
+        floor: "SELECT id, spec, provider FROM feedstock ORDER BY id LIMIT 100",
+        rest_floor: None,
+    },
+    Case {
+        page: "(b) feedstock + ~100 runs",
+        graphql: "query($id: Int!) { feedstock(id: $id) { id spec provider recipeRuns(first: 100) { id recipeId bakeryId headSha version startedAt completedAt status conclusion isTest datasetType datasetPublicUrl } } }",
+        rest: |id| format!("/feedstocks/{id}"),
+        floor: "SELECT f.spec, f.provider, r.* FROM feedstock f JOIN recipe_run r ON r.feedstock_id = f.id WHERE f.id = $1 ORDER BY r.id DESC LIMIT 100",
+        rest_floor: None,
+    },
+    Case {
+        page: "(c) 100 recent runs + parents",
+        graphql: "query { recipeRuns(first: 100, orderBy: {field: STARTED_AT, direction: DESC}) { nodes { id recipeId status conclusion startedAt completedAt isTest datasetType bakery { id name region } feedstock { id spec } } } }",
+        rest: |_| "/recipe_runs/?limit=100&order_by=started_at&sort=desc".to_owned(),
+        floor: "SELECT r.*, b.name, b.region, f.spec FROM recipe_run r JOIN bakery b ON b.id = r.bakery_id JOIN feedstock f ON f.id = r.feedstock_id ORDER BY r.started_at DESC, r.id DESC LIMIT 100",
+        rest_floor: Some("SELECT * FROM recipe_run ORDER BY started_at DESC, id DESC LIMIT 100"),
+    },
+    Case {
+        page: "(d) stats counts",
+        graphql: "query { stats { recipeRuns bakeries feedstocks datasets(excludeTestRuns: true) } }",
+        rest: |_| "/stats/recipe_runs".to_owned(),
+        floor: "SELECT (SELECT COUNT(*) FROM recipe_run), (SELECT COUNT(*) FROM bakery), (SELECT COUNT(*) FROM feedstock), (SELECT COUNT(*) FROM dataset WHERE is_test = false)",
+        rest_floor: Some("SELECT COUNT(*) FROM recipe_run"),
+    },
+    Case {
+        page: "(e) production datasets",
+        graphql: "query($id: Int!) { feedstock(id: $id) { datasets(type: PRODUCTION) { id recipeRunId recipeId type url isTest createdAt } } }",
+        rest: |id| format!("/feedstocks/{id}/datasets?type=production"),
+        floor: "SELECT * FROM dataset WHERE feedstock_id = $1 AND is_test = false ORDER BY id",
+        rest_floor: None,
+    },
+];
+
+/// The feedstock request `i` reads: spread over all of them.
+fn pick(ids: &[i32], i: u64) -> i32 {
+    ids[(i.wrapping_mul(7919) % ids.len() as u64) as usize]
+}
+
+/// GraphQL request `i` of `case`.
+pub fn graphql_request(addr: SocketAddr, case: &'static Case, ids: Arc<Vec<i32>>) -> MakeRequest {
+    Arc::new(move |i| {
+        let variables = if case.graphql.contains("$id") {
+            serde_json::json!({ "id": pick(&ids, i) })
+        } else {
+            serde_json::json!({})
+        };
+        let body = serde_json::json!({ "query": case.graphql, "variables": variables });
+        super::post_json(addr, "/graphql", body.to_string(), &[])
+    })
+}
+
+/// REST request `i` of `case`.
+pub fn rest_request(addr: SocketAddr, case: &'static Case, ids: Arc<Vec<i32>>) -> MakeRequest {
+    Arc::new(move |i| super::get(addr, &(case.rest)(pick(&ids, i))))
+}
+
+fn floor_call(db: &Database, sql: &'static str, ids: Arc<Vec<i32>>) -> Call {
+    let conn = db.connection().clone();
+    let backend = db.backend();
+    let bound = sql.contains("$1");
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace("$1", "?1"),
+    };
+    Arc::new(move |i| {
+        let values: Vec<sea_orm::Value> = if bound {
+            vec![pick(&ids, i).into()]
+        } else {
+            Vec::new()
+        };
+        let statement = Statement::from_sql_and_values(backend, sql.clone(), values);
+        let conn = conn.clone();
+        Box::pin(async move {
+            conn.query_all_raw(statement).await?;
+            Ok(())
+        })
+    })
+}
+
+/// Checks one request answers 200 without GraphQL errors before timing it.
+async fn probe(addr: SocketAddr, make: &MakeRequest, what: &str) -> anyhow::Result<()> {
+    let (status, body) = load::once(addr, make(0)).await?;
+    let text = String::from_utf8_lossy(&body);
+    if status != StatusCode::OK || text.contains("\"errors\"") {
+        anyhow::bail!("{what} answered {status}: {}", &text[..text.len().min(500)]);
+    }
+    Ok(())
+}
+
+/// Prints the table header.
+pub fn header() {
+    println!(
+        "{:<32} {:<8} {:>9} {:>10} {:>10} {:>11} {:>8} {:>6}",
+        "page", "path", "req/s", "p50", "p99", "floor q/s", "ratio", "errors"
+    );
+}
+
+/// Prints one row: `sample` beside its `floor`.
+pub fn row(page: &str, path: &str, sample: &Sample, floor: &Sample) {
+    println!(
+        "{:<32} {:<8} {:>9.0} {:>10} {:>10} {:>11.0} {:>7.0}% {:>6}",
+        page,
+        path,
+        sample.rate(),
+        ms(sample.quantile(0.5)),
+        ms(sample.quantile(0.99)),
+        floor.rate(),
+        100.0 * sample.rate() / floor.rate().max(1e-9),
+        sample.errors + floor.errors,
+    );
+    for e in [&sample.first_error, &floor.first_error]
+        .into_iter()
+        .flatten()
+    {
+        println!("    first error: {e}");
+    }
+}
+
+/// Loads the data set into `url`, serves it in this process and measures every page.
+pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
+    let db = super::open(&url).await?;
+    let loaded = super::data::load(&db, args.feedstocks, args.runs).await?;
+    println!(
+        "\n## read path: {} feedstocks, 3 bakeries, {} runs, {} datasets (loaded in {:.1} s)",
+        loaded.feedstock_ids.len(),
+        loaded.runs,
+        loaded.datasets,
+        loaded.seconds
+    );
+    let addr = super::serve_in_process(AppState::new(db.clone(), AdminKeys::default())).await?;
+    let ids = Arc::new(loaded.feedstock_ids);
+    let until = Until::Elapsed(args.duration());
+    let c = args.concurrency;
+    header();
+    for case in CASES {
+        let gql = graphql_request(addr, case, ids.clone());
+        let rest = rest_request(addr, case, ids.clone());
+        probe(addr, &gql, case.page).await?;
+        probe(addr, &rest, case.page).await?;
+        let floor = load::calls(c, until, floor_call(&db, case.floor, ids.clone())).await?;
+        let sample = load::http(addr, c, until, gql, StatusCode::OK).await?;
+        row(case.page, "graphql", &sample, &floor);
+        let rest_floor = match case.rest_floor {
+            Some(sql) => load::calls(c, until, floor_call(&db, sql, ids.clone())).await?,
+            None => floor,
+        };
+        let sample = load::http(addr, c, until, rest, StatusCode::OK).await?;
+        row("", "rest", &sample, &rest_floor);
+    }
+    db.close().await?;
+    Ok(())
+}
