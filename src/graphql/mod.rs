@@ -64,7 +64,10 @@ pub fn build_schema_with_queue(db: Option<Database>, queue: run_control::QueueSi
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY);
     if let Some(db) = db {
-        let loader = DataLoader::new(loaders::DbLoader::new(db.clone()), tokio::spawn);
+        // Sibling groups already batch a whole page; waiting 1 ms (the default) for more
+        // keys only adds latency.
+        let loader = DataLoader::new(loaders::DbLoader::new(db.clone()), tokio::spawn)
+            .delay(std::time::Duration::ZERO);
         builder = builder.data(db).data(loader).data(queue);
     }
     builder.finish()
