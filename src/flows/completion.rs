@@ -17,11 +17,7 @@ pub async fn complete(
     completion: &Completion,
 ) -> Result<Outcome, FlowError> {
     let id = completion.recipe_run_id;
-    let run = ctx
-        .db
-        .recipe_run(id)
-        .await?
-        .ok_or_else(|| FlowError::fail(format!("recipe run {id} does not exist")))?;
+    let run = ctx.recipe_run(id).await?;
     let feedstock = ctx
         .db
         .feedstock(run.feedstock_id)
@@ -75,11 +71,7 @@ pub async fn complete(
             "run {id} was already completed: nothing changed, nothing reported"
         )));
     }
-    let run = ctx
-        .db
-        .recipe_run(id)
-        .await?
-        .ok_or_else(|| FlowError::fail(format!("recipe run {id} vanished")))?;
+    let run = ctx.recipe_run(id).await?;
     let reported = report_completion(ctx, journal, &run, &feedstock).await?;
     Ok(Outcome::Done(format!(
         "run {id} completed ({}); {reported}",

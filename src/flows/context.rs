@@ -5,6 +5,7 @@ use super::FlowError;
 use crate::bakery::registry::BakeryRegistry;
 use crate::config::AppSettings;
 use crate::db::Database;
+use crate::db::entities::recipe_run;
 use crate::db::entities::webhook_delivery;
 use crate::github::{GithubApp, GithubError, Installation};
 use crate::jobs::local::LocalJobs;
@@ -22,6 +23,14 @@ pub struct FlowContext {
 }
 
 impl FlowContext {
+    /// Run `id`; its absence is a final failure (a task or report naming a deleted run).
+    pub async fn recipe_run(&self, id: i32) -> Result<recipe_run::Model, FlowError> {
+        self.db
+            .recipe_run(id)
+            .await?
+            .ok_or_else(|| FlowError::fail(format!("recipe run {id} does not exist")))
+    }
+
     /// The GitHub client acting as the installation the delivery came from (the original
     /// took the first installation it saw).
     pub fn installation_for(

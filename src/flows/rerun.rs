@@ -83,11 +83,7 @@ pub async fn submit_queued(
     journal: &mut Journal,
     id: i32,
 ) -> Result<Outcome, FlowError> {
-    let run = ctx
-        .db
-        .recipe_run(id)
-        .await?
-        .ok_or_else(|| FlowError::fail(format!("recipe run {id} does not exist")))?;
+    let run = ctx.recipe_run(id).await?;
     if run.status != RunStatus::Queued {
         return Ok(Outcome::Ignored(format!("run {id} is no longer queued")));
     }
@@ -207,11 +203,7 @@ pub async fn cancel(
     journal: &mut Journal,
     id: i32,
 ) -> Result<Outcome, FlowError> {
-    let run = ctx
-        .db
-        .recipe_run(id)
-        .await?
-        .ok_or_else(|| FlowError::fail(format!("recipe run {id} does not exist")))?;
+    let run = ctx.recipe_run(id).await?;
     let feedstock = feedstock_of(&ctx.db, &run).await?;
     let bakery = match ctx.db.bakery(run.bakery_id).await? {
         Some(row) => ctx.bakeries.get(&row.name),

@@ -1,35 +1,24 @@
-//! `kill -9` in the middle of a flow, then a restart: the accepted delivery is processed
-//! exactly once, and nothing GitHub already created is created again.
+//! Stopping the server in the middle of a flow. `kill -9`, then a restart: the accepted
+//! delivery is processed exactly once and nothing GitHub already created is created again.
+//! SIGTERM: the flow in progress is finished before the process exits.
 
 use crate::both_engines;
-use crate::support::fake_github::{FakeGithub, Fault, TEST_APP_ID};
-use crate::support::github_app::{BAKERY, meta_yaml};
-use crate::support::process::{Server, command, http_with, serve};
+use crate::support::TestApp;
+use crate::support::fake_github::{FakeGithub, Fault};
+use crate::support::github_app::{BAKERY, meta_yaml, post_to, serve_binary};
 use crate::support::webhooks::{fixture, with_repository};
-use crate::support::{TestApp, WEBHOOK_SECRET};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
 use pangeo_forge_orchestrator::db::listing::{Page, RecipeRunFilter};
 use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock};
-use pangeo_forge_orchestrator::webhooks::signature::sign;
-use std::path::Path;
+use serde_json::Value;
 use std::time::Duration;
 
 const FEEDSTOCK: &str = "pangeo-forge/gpcp-feedstock";
+const LEASE: [(&str, &str); 1] = [("PFO_CLAIM_LEASE_SECS", "3")];
 
-fn server(url: &str, github: &FakeGithub, dir: &Path) -> Server {
-    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-app-test-key.pem");
-    let mut cmd = command(dir);
-    cmd.env("DATABASE_URL", url)
-        .env("GITHUB_APP_ID", TEST_APP_ID.to_string())
-        .env("GITHUB_APP_PRIVATE_KEY_PATH", key)
-        .env("GITHUB_API_URL", github.url())
-        .env("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("PFO_CLAIM_LEASE_SECS", "3");
-    serve(cmd).0
-}
-
-async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
-    let github = FakeGithub::start().await;
+/// A registered feedstock and bakery, meta.yaml in the fake, and completing the check run
+/// held up for `delay`; returns the feedstock's run filter and the PR payload.
+async fn prepared(app: &TestApp, github: &FakeGithub, delay: Duration) -> (RecipeRunFilter, Value) {
     let feedstock = app
         .db()
         .create_feedstock(NewFeedstock {
@@ -49,54 +38,32 @@ async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
     let payload = with_repository(fixture("pull_request/opened.payload.json"), FEEDSTOCK);
     let sha = payload["pull_request"]["head"]["sha"]
         .as_str()
-        .expect("sha")
-        .to_owned();
-    github.set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
-    // Completing the check run hangs: the process is killed while it waits.
+        .expect("sha");
+    github.set_file(FEEDSTOCK, "feedstock/meta.yaml", sha, meta_yaml(&["gpcp"]));
     github.fail_next(
         "PATCH",
         &format!("/repos/{FEEDSTOCK}/check-runs"),
         1,
-        Fault::Delay(Duration::from_secs(30)),
+        Fault::Delay(delay),
     );
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = app.test_db.url.clone();
-    let mut first = server(&url, &github, dir.path());
-    let body = serde_json::to_string(&payload).expect("json");
-    let address = first.address.clone();
-    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
-    let (status, reply) = tokio::task::spawn_blocking(move || {
-        http_with(
-            &address,
-            "POST",
-            "/github/hooks/",
-            &body,
-            "application/json",
-            &[
-                ("X-GitHub-Event", "pull_request"),
-                ("X-GitHub-Delivery", "guid-crash"),
-                ("X-Hub-Signature-256", &signature),
-            ],
-        )
-    })
-    .await
-    .expect("post");
-    assert_eq!(status, 202, "{reply}");
-
-    // Wait until the flow has created the check run and the runs, then kill -9.
     let filter = RecipeRunFilter {
         feedstock_id: Some(feedstock.id),
         ..Default::default()
     };
-    let page = Page {
-        offset: 0,
-        limit: 10,
-    };
+    (filter, payload)
+}
+
+const PAGE: Page = Page {
+    offset: 0,
+    limit: 10,
+};
+
+/// Waits until the flow has created its runs (the check run exists by then).
+async fn runs_created(app: &TestApp, filter: &RecipeRunFilter) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while app
         .db()
-        .list_recipe_runs(&filter, Default::default(), page)
+        .list_recipe_runs(filter, Default::default(), PAGE)
         .await
         .expect("runs")
         .is_empty()
@@ -107,6 +74,19 @@ async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
+    let github = FakeGithub::start().await;
+    // Completing the check run hangs: the process is killed while it waits.
+    let (filter, payload) = prepared(&app, &github, Duration::from_secs(30)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = app.test_db.url.clone();
+    let mut first = serve_binary(&url, &github, dir.path(), &LEASE);
+    let (status, reply) = post_to(&first.address, "pull_request", "guid-crash", &payload).await;
+    assert_eq!(status, 202, "{reply}");
+
+    runs_created(&app, &filter).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     first.child.kill().expect("kill -9");
     first.child.wait().expect("reaped");
@@ -117,7 +97,7 @@ async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
     );
 
     // The restarted server takes the delivery over once the dead claim's lease runs out.
-    let second = server(&url, &github, dir.path());
+    let second = serve_binary(&url, &github, dir.path(), &LEASE);
     let row = app
         .wait_for_delivery("guid-crash", DeliveryState::Done, Duration::from_secs(30))
         .await;
@@ -132,93 +112,27 @@ async fn killed_mid_flow_then_restarted_finishes_once(app: TestApp) {
         .filter(|c| c.status < 400)
         .collect();
     assert_eq!(created.len(), 1, "the check run was created once");
-    let checks = github.check_runs();
-    assert_eq!(checks[0].conclusion.as_deref(), Some("success"));
+    assert_eq!(
+        github.check_runs()[0].conclusion.as_deref(),
+        Some("success")
+    );
     let runs = app
         .db()
-        .list_recipe_runs(&filter, Default::default(), page)
+        .list_recipe_runs(&filter, Default::default(), PAGE)
         .await
         .expect("runs");
     assert_eq!(runs.len(), 1, "the runs were created once");
 }
 
-both_engines!(killed_mid_flow_then_restarted_finishes_once);
-
-/// SIGTERM while a flow runs: the server stops taking work, finishes the flow, exits 0.
 async fn sigterm_finishes_the_flow_in_progress_then_exits(app: TestApp) {
     let github = FakeGithub::start().await;
-    let feedstock = app
-        .db()
-        .create_feedstock(NewFeedstock {
-            spec: FEEDSTOCK.into(),
-            provider: None,
-        })
-        .await
-        .expect("feedstock");
-    app.db()
-        .create_bakery(NewBakery {
-            name: BAKERY.into(),
-            region: "r".into(),
-            description: "d".into(),
-        })
-        .await
-        .expect("bakery");
-    let payload = with_repository(fixture("pull_request/opened.payload.json"), FEEDSTOCK);
-    let sha = payload["pull_request"]["head"]["sha"]
-        .as_str()
-        .expect("sha")
-        .to_owned();
-    github.set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
-    github.fail_next(
-        "PATCH",
-        &format!("/repos/{FEEDSTOCK}/check-runs"),
-        1,
-        Fault::Delay(Duration::from_secs(2)),
-    );
+    let (filter, payload) = prepared(&app, &github, Duration::from_secs(2)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut server = server(&app.test_db.url, &github, dir.path());
-    let body = serde_json::to_string(&payload).expect("json");
-    let address = server.address.clone();
-    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
-    let (status, _) = tokio::task::spawn_blocking(move || {
-        http_with(
-            &address,
-            "POST",
-            "/github/hooks/",
-            &body,
-            "application/json",
-            &[
-                ("X-GitHub-Event", "pull_request"),
-                ("X-GitHub-Delivery", "guid-term"),
-                ("X-Hub-Signature-256", &signature),
-            ],
-        )
-    })
-    .await
-    .expect("post");
+    let mut server = serve_binary(&app.test_db.url, &github, dir.path(), &LEASE);
+    let (status, _) = post_to(&server.address, "pull_request", "guid-term", &payload).await;
     assert_eq!(status, 202);
-    let filter = RecipeRunFilter {
-        feedstock_id: Some(feedstock.id),
-        ..Default::default()
-    };
-    let page = Page {
-        offset: 0,
-        limit: 10,
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app
-        .db()
-        .list_recipe_runs(&filter, Default::default(), page)
-        .await
-        .expect("runs")
-        .is_empty()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the flow never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    runs_created(&app, &filter).await;
+
     let pid = server.child.id().to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -254,4 +168,7 @@ async fn sigterm_finishes_the_flow_in_progress_then_exits(app: TestApp) {
     );
 }
 
-both_engines!(sigterm_finishes_the_flow_in_progress_then_exits);
+both_engines!(
+    killed_mid_flow_then_restarted_finishes_once,
+    sigterm_finishes_the_flow_in_progress_then_exits
+);

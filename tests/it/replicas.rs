@@ -1,11 +1,11 @@
 //! Two server processes (the real binary) on one PostgreSQL: they share the durable queue,
 //! take up work queued before they started, and do each delivery exactly once.
 
-use crate::support::fake_github::{FakeGithub, TEST_APP_ID};
-use crate::support::github_app::{BAKERY, meta_yaml};
-use crate::support::process::{Server, command, http_with, serve};
+use crate::support::fake_github::FakeGithub;
+use crate::support::github_app::{BAKERY, meta_yaml, serve_binary};
+use crate::support::process::{Server, http_with};
 use crate::support::webhooks::{fixture, with_repository};
-use crate::support::{ADMIN_KEY, Engine, TestApp, WEBHOOK_SECRET};
+use crate::support::{Engine, TestApp, WEBHOOK_SECRET};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
 use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock};
 use pangeo_forge_orchestrator::webhooks::signature::sign;
@@ -18,16 +18,7 @@ const QUEUED_BEFORE_START: usize = 8;
 const BURST: usize = 16;
 
 fn replica(url: &str, github: &FakeGithub, dir: &Path) -> Server {
-    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-app-test-key.pem");
-    let mut cmd = command(dir);
-    cmd.env("DATABASE_URL", url)
-        .env("GITHUB_APP_ID", TEST_APP_ID.to_string())
-        .env("GITHUB_APP_PRIVATE_KEY_PATH", key)
-        .env("GITHUB_API_URL", github.url())
-        .env("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("PFO_ADMIN_API_KEYS", ADMIN_KEY)
-        .env("PFO_WORKERS", "3");
-    serve(cmd).0
+    serve_binary(url, github, dir, &[("PFO_WORKERS", "3")])
 }
 
 /// A pull_request delivery for a commit of its own, with its meta.yaml in the fake.

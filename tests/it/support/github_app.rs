@@ -185,3 +185,48 @@ impl GithubAppHarness {
         self.stop_workers().await;
     }
 }
+
+/// Starts the real binary (`serve`) as the GitHub App over `github`, on database `url`,
+/// with the test webhook secret and admin key, plus `extra` environment variables.
+pub fn serve_binary(
+    url: &str,
+    github: &FakeGithub,
+    dir: &Path,
+    extra: &[(&str, &str)],
+) -> super::process::Server {
+    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-app-test-key.pem");
+    let mut cmd = super::process::command(dir);
+    cmd.env("DATABASE_URL", url)
+        .env("GITHUB_APP_ID", super::fake_github::TEST_APP_ID.to_string())
+        .env("GITHUB_APP_PRIVATE_KEY_PATH", key)
+        .env("GITHUB_API_URL", github.url())
+        .env("GITHUB_WEBHOOK_SECRET", super::WEBHOOK_SECRET)
+        .env("PFO_ADMIN_API_KEYS", super::ADMIN_KEY);
+    for (name, value) in extra {
+        cmd.env(name, value);
+    }
+    super::process::serve(cmd).0
+}
+
+/// Posts a signed delivery to a running binary; returns (status, body).
+pub async fn post_to(address: &str, event: &str, guid: &str, payload: &Value) -> (u16, String) {
+    let body = payload.to_string();
+    let signature = crate::support::webhooks::signature_of(body.as_bytes());
+    let (address, event, guid) = (address.to_owned(), event.to_owned(), guid.to_owned());
+    tokio::task::spawn_blocking(move || {
+        super::process::http_with(
+            &address,
+            "POST",
+            "/github/hooks/",
+            &body,
+            "application/json",
+            &[
+                ("X-GitHub-Event", &event),
+                ("X-GitHub-Delivery", &guid),
+                ("X-Hub-Signature-256", &signature),
+            ],
+        )
+    })
+    .await
+    .expect("post")
+}

@@ -10,6 +10,11 @@ use pangeo_forge_orchestrator::webhooks::signature::sign;
 use serde_json::Value;
 use std::time::Duration;
 
+/// The `X-Hub-Signature-256` the test secret gives `body`.
+pub fn signature_of(body: &[u8]) -> String {
+    sign(WEBHOOK_SECRET.as_bytes(), body)
+}
+
 /// A webhook payload from `tests/fixtures/github-webhooks/<path>`.
 pub fn fixture(path: &str) -> Value {
     let file = format!(

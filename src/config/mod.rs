@@ -3,7 +3,15 @@
 //! (`--config` / `PFO_CONFIG`), in that order of precedence, and are validated here at
 //! start-up with a message naming the bad setting. Nothing else reads the environment.
 
+mod app;
+
+pub use app::{
+    AppSettings, DEFAULT_APP_NAME, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_DASHBOARD_URL,
+    DEFAULT_RUNNER_COMMAND, DEFAULT_RUNNER_TIMEOUT_SECS,
+};
+
 use crate::auth::{AdminKeys, Secret};
+use app::{FileApp, app_settings};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -118,36 +126,6 @@ pub struct Config {
     pub app: AppSettings,
 }
 
-/// The deployment's names, links and job-submission settings.
-#[derive(Debug, Clone)]
-pub struct AppSettings {
-    /// Names this deployment in storage paths (`<app_name>/test/...`).
-    pub app_name: String,
-    /// This server's public base URL, without a trailing slash.
-    pub public_url: String,
-    /// Base URL of the dashboard, without a trailing slash.
-    pub dashboard_url: String,
-    /// Directory of bakery YAML files; `None`: no bakery is registered from config.
-    pub bakeries_dir: Option<PathBuf>,
-    /// The job-submission command (a program name or path).
-    pub runner_command: String,
-    /// How long a runner process may run before it is killed.
-    pub runner_timeout: std::time::Duration,
-    /// How long a worker's claim on a delivery lasts unless renewed.
-    pub claim_lease: std::time::Duration,
-}
-
-/// The dashboard linked from check runs and deployments.
-pub const DEFAULT_DASHBOARD_URL: &str = "https://pangeo-forge.org/dashboard";
-/// The runner executable looked up on `PATH`.
-pub const DEFAULT_RUNNER_COMMAND: &str = "pangeo-forge-runner";
-/// The deployment name used in storage paths.
-pub const DEFAULT_APP_NAME: &str = "pangeo-forge";
-/// Seconds a runner process may run.
-pub const DEFAULT_RUNNER_TIMEOUT_SECS: u64 = 3600;
-/// Seconds a worker's claim lasts unrenewed.
-pub const DEFAULT_CLAIM_LEASE_SECS: u64 = 120;
-
 /// A setting that is missing, malformed or inconsistent.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid setting {setting}: {reason}")]
@@ -223,27 +201,13 @@ impl Config {
             file.github_app_private_key_path,
             file.github_api_url,
         )?;
-        let workers = match (&settings.workers, file.workers) {
-            (Some(text), _) => text
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| {
-                    bad(
-                        "PFO_WORKERS",
-                        format!("`{text}` is not a number from 1 to 64"),
-                    )
-                })?,
-            (None, Some(n)) if (1..=64).contains(&n) => n,
-            (None, Some(n)) => {
-                return Err(bad(
-                    "PFO_WORKERS",
-                    format!("{n} is not a number from 1 to 64"),
-                ));
-            }
-            (None, None) => 4,
-        };
+        let workers = bounded_number(
+            "PFO_WORKERS",
+            settings.workers.as_deref(),
+            file.workers.map(|n| n as u64),
+            1..=64,
+            4,
+        )? as usize;
 
         let app = app_settings(settings, &file_app, bind)?;
 
@@ -282,124 +246,31 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// The deployment settings read from the file, set aside before the rest is consumed.
-struct FileApp {
-    dashboard_url: Option<String>,
-    bakeries_dir: Option<PathBuf>,
-    runner_command: Option<String>,
-    runner_timeout_secs: Option<u64>,
-    app_name: Option<String>,
-    public_url: Option<String>,
-    claim_lease_secs: Option<u64>,
-}
-
-fn http_url(setting: &'static str, url: String) -> Result<String, ConfigError> {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(url.trim_end_matches('/').to_owned())
+/// A whole number from the flag/environment text, else the file, else `default`; either
+/// must lie in `range`.
+fn bounded_number(
+    setting: &'static str,
+    text: Option<&str>,
+    from_file: Option<u64>,
+    range: std::ops::RangeInclusive<u64>,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let wanted = if *range.end() == u64::MAX {
+        format!("a whole number from {}", range.start())
     } else {
-        Err(bad(setting, format!("`{url}` is not an http(s) URL")))
-    }
-}
-
-fn app_settings(
-    settings: &Settings,
-    file: &FileApp,
-    bind: SocketAddr,
-) -> Result<AppSettings, ConfigError> {
-    let dashboard_url = http_url(
-        "PFO_DASHBOARD_URL",
-        settings
-            .dashboard_url
-            .clone()
-            .or(file.dashboard_url.clone())
-            .unwrap_or_else(|| DEFAULT_DASHBOARD_URL.to_owned()),
-    )?;
-    let public_url = http_url(
-        "PFO_PUBLIC_URL",
-        settings
-            .public_url
-            .clone()
-            .or(file.public_url.clone())
-            .unwrap_or_else(|| format!("http://{bind}")),
-    )?;
-    let app_name = settings
-        .app_name
-        .clone()
-        .or(file.app_name.clone())
-        .unwrap_or_else(|| DEFAULT_APP_NAME.to_owned());
-    if app_name.is_empty()
-        || !app_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-    {
-        return Err(bad(
-            "PFO_APP_NAME",
-            format!("`{app_name}` must be letters, digits, `-`, `_` or `.` (it is a path segment)"),
-        ));
-    }
-    let bakeries_dir = settings.bakeries_dir.clone().or(file.bakeries_dir.clone());
-    if let Some(dir) = &bakeries_dir
-        && !dir.is_dir()
-    {
-        return Err(bad(
-            "PFO_BAKERIES_DIR",
-            format!("{} is not a directory", dir.display()),
-        ));
-    }
-    let runner_command = settings
-        .runner_command
-        .clone()
-        .or(file.runner_command.clone())
-        .unwrap_or_else(|| DEFAULT_RUNNER_COMMAND.to_owned());
-    if runner_command.trim().is_empty() {
-        return Err(bad("PFO_RUNNER_COMMAND", "must not be empty"));
-    }
-    let timeout_secs = match (&settings.runner_timeout_secs, file.runner_timeout_secs) {
+        format!("a whole number from {} to {}", range.start(), range.end())
+    };
+    match (text, from_file) {
         (Some(text), _) => text
             .trim()
             .parse::<u64>()
             .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                bad(
-                    "PFO_RUNNER_TIMEOUT_SECS",
-                    format!("`{text}` is not a positive number of seconds"),
-                )
-            })?,
-        (None, Some(0)) => return Err(bad("PFO_RUNNER_TIMEOUT_SECS", "must be positive")),
-        (None, Some(n)) => n,
-        (None, None) => DEFAULT_RUNNER_TIMEOUT_SECS,
-    };
-    let lease_secs = match (&settings.claim_lease_secs, file.claim_lease_secs) {
-        (Some(text), _) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (3..=3600).contains(n))
-            .ok_or_else(|| {
-                bad(
-                    "PFO_CLAIM_LEASE_SECS",
-                    format!("`{text}` is not a number of seconds from 3 to 3600"),
-                )
-            })?,
-        (None, Some(n)) if (3..=3600).contains(&n) => n,
-        (None, Some(n)) => {
-            return Err(bad(
-                "PFO_CLAIM_LEASE_SECS",
-                format!("{n} is not a number of seconds from 3 to 3600"),
-            ));
-        }
-        (None, None) => DEFAULT_CLAIM_LEASE_SECS,
-    };
-    Ok(AppSettings {
-        claim_lease: std::time::Duration::from_secs(lease_secs),
-        app_name,
-        public_url,
-        dashboard_url,
-        bakeries_dir,
-        runner_command,
-        runner_timeout: std::time::Duration::from_secs(timeout_secs),
-    })
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| bad(setting, format!("`{text}` is not {wanted}"))),
+        (None, Some(n)) if range.contains(&n) => Ok(n),
+        (None, Some(n)) => Err(bad(setting, format!("{n} is not {wanted}"))),
+        (None, None) => Ok(default),
+    }
 }
 
 fn github_config(
