@@ -30,7 +30,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Each connection's read buffer: enough for any subscribe message, small when idle.
-pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+pub const SOCKET_BUFFER_BYTES: usize = 1024;
 /// The largest message a client may send (a GraphQL document and its variables).
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
