@@ -168,6 +168,10 @@ async fn notify(db: &Database, notice: Notice) {
 }
 
 async fn load_and_send(db: &Database, sender: &broadcast::Sender<Event>, notice: Notice) {
+    // Nobody listens in this process: no row to load.
+    if sender.receiver_count() == 0 {
+        return;
+    }
     let event = match notice {
         Notice::Run(id) => db
             .recipe_run(id)
