@@ -17,7 +17,7 @@ use tokio::process::Command;
 
 /// What to run.
 #[derive(Debug, Clone)]
-pub struct RunnerRequest<'a> {
+pub struct RunnerRequest {
     /// The runner executable (`pangeo-forge-runner`, or a path).
     pub command: String,
     /// The repository's HTML URL (`--repo`).
@@ -37,13 +37,13 @@ pub struct RunnerRequest<'a> {
     /// [`super::naming::storage_subpath`]); `None` leaves them as configured.
     pub subpath: Option<String>,
     /// The bakery.
-    pub config: &'a BakeryConfig,
+    pub config: Arc<BakeryConfig>,
     /// The process is killed after this long.
     pub timeout: Duration,
 }
 
 /// The arguments after the command, with the configuration file at `config_path`.
-pub fn runner_args(request: &RunnerRequest<'_>, config_path: &str) -> Vec<String> {
+pub fn runner_args(request: &RunnerRequest, config_path: &str) -> Vec<String> {
     let mut args = vec![
         "bake".to_owned(),
         format!("--repo={}", request.repo_url),
@@ -66,7 +66,7 @@ pub fn runner_args(request: &RunnerRequest<'_>, config_path: &str) -> Vec<String
 
 /// The configuration handed to the runner: the bakery's (secrets included) with
 /// `{subpath}` filled into each section's `root_path`.
-pub fn runner_config_for(request: &RunnerRequest<'_>) -> Value {
+pub fn runner_config_for(request: &RunnerRequest) -> Value {
     let mut config = request.config.runner_config.clone();
     // `Bake.cancel_command` is ours (see `BakeryConfig::cancel_command`), not the runner's.
     if let Some(Value::Object(bake)) = config.get_mut("Bake") {
@@ -91,8 +91,8 @@ struct Seen {
 }
 
 /// Runs the job and reports how it went; never panics on the runner's behaviour.
-pub async fn submit(request: &RunnerRequest<'_>) -> RunnerOutcome {
-    let bakery = request.config;
+pub async fn submit(request: &RunnerRequest) -> RunnerOutcome {
+    let bakery = &*request.config;
     let secrets = &bakery.secrets;
     let file = match write_config(request) {
         Ok(file) => file,
@@ -199,7 +199,7 @@ fn conclude(
     seen: &mut Seen,
     status: ExitStatus,
     is_local: bool,
-    request: &RunnerRequest<'_>,
+    request: &RunnerRequest,
     log: String,
 ) -> RunnerOutcome {
     if let Some((message, exc_info)) = seen.failed.take() {
@@ -303,7 +303,7 @@ async fn kill_process_group(pid: Option<u32>) {
 
 /// Writes the configuration, readable by this user only, to a temporary JSON file that
 /// is deleted when dropped.
-fn write_config(request: &RunnerRequest<'_>) -> std::io::Result<tempfile::NamedTempFile> {
+fn write_config(request: &RunnerRequest) -> std::io::Result<tempfile::NamedTempFile> {
     let mut file = tempfile::Builder::new()
         .prefix("pfo-bakery-")
         .suffix(".json")

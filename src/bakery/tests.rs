@@ -113,7 +113,7 @@ fn the_runner_gets_filled_paths_and_the_documented_argv() {
         prune: true,
         job_name: Some("a61".into()),
         subpath: Some("app/test/x/recipe-run-1/gpcp.zarr".into()),
-        config: &bakery,
+        config: std::sync::Arc::new(bakery),
         timeout: Duration::from_secs(5),
     };
     let config = runner_config_for(&request);

@@ -57,16 +57,18 @@ pub async fn submit_run(
             run_id: run.id,
             feedstock_spec: sub.feedstock_spec.to_owned(),
             attempt_key: started.timestamp_micros().to_string(),
-            config: sub.bakery.clone(),
-            command: app.runner_command.clone(),
-            repo_url: sub.repo_url.to_owned(),
-            git_ref: run.head_sha.clone(),
-            recipe_id: run.recipe_id.clone(),
-            feedstock_subdir: sub.feedstock_subdir,
-            prune: run.is_test,
-            job_name: Some(job_name.clone()),
-            subpath: Some(subpath),
-            timeout: sub.bakery.timeout.unwrap_or(app.runner_timeout),
+            request: RunnerRequest {
+                command: app.runner_command.clone(),
+                repo_url: sub.repo_url.to_owned(),
+                git_ref: run.head_sha.clone(),
+                recipe_id: run.recipe_id.clone(),
+                feedstock_subdir: sub.feedstock_subdir,
+                prune: run.is_test,
+                job_name: Some(job_name.clone()),
+                subpath: Some(subpath),
+                config: sub.bakery.clone(),
+                timeout: sub.bakery.timeout.unwrap_or(app.runner_timeout),
+            },
         };
         let updated = ctx
             .db
@@ -94,7 +96,7 @@ pub async fn submit_run(
         prune: run.is_test,
         job_name: Some(job_name),
         subpath: Some(subpath),
-        config: sub.bakery,
+        config: sub.bakery.clone(),
         timeout: app.runner_timeout,
     };
     tracing::info!(run = run.id, recipe = %run.recipe_id, bakery = %sub.bakery.name, "submitting");

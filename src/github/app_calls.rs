@@ -1,9 +1,8 @@
 //! Calls made as the App itself (JWT), not as an installation.
 
-use super::http::{Reply, repo_path};
+use super::http::{repo_path, send_with};
 use super::{GithubApp, GithubError, Installation};
 use http::Method;
-use http_body_util::BodyExt;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -29,34 +28,9 @@ impl GithubApp {
         }
         let path = format!("/repos/{checked}/installation");
         let op = format!("GET {path}");
-        let crab = &self.inner.crab;
-        let builder = http::Request::builder().method(Method::GET).uri(&path);
-        let request = crab.build_request::<()>(builder, None).map_err(|err| {
-            GithubError::Invalid(format!("{op}: cannot build the request: {err}"))
-        })?;
-        let response = crab
-            .execute(request)
-            .await
-            .map_err(|err| GithubError::from_octocrab(op.clone(), err))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|err| GithubError::Network {
-                op: op.clone(),
-                detail: format!("reading the answer failed: {err}"),
-            })?
-            .to_bytes()
-            .to_vec();
-        let reply = Reply {
-            op,
-            status,
-            headers,
-            body,
-        }
-        .success()?;
+        let reply = send_with(&self.inner.crab, Method::GET, &path, None, op)
+            .await?
+            .success()?;
         let InstallationId { id } = reply.json()?;
         self.inner
             .repo_installations

@@ -70,6 +70,48 @@ impl Reply {
     }
 }
 
+/// Sends one request through `crab` (as the App or as an installation) and reads the whole
+/// answer, whatever its status, counting the call in `/metrics`.
+pub(crate) async fn send_with(
+    crab: &octocrab::Octocrab,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    op: String,
+) -> Result<Reply, GithubError> {
+    let builder = http::Request::builder().method(method).uri(path);
+    let request = crab
+        .build_request(builder, body)
+        .map_err(|err| GithubError::Invalid(format!("{op}: cannot build the request: {err}")))?;
+    let response = crab.execute(request).await.map_err(|err| {
+        crate::metrics::github_call(None, None);
+        GithubError::from_octocrab(op.clone(), err)
+    })?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let remaining = headers
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    crate::metrics::github_call(Some(status), remaining);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|err| GithubError::Network {
+            op: op.clone(),
+            detail: format!("reading the answer failed: {err}"),
+        })?
+        .to_bytes()
+        .to_vec();
+    Ok(Reply {
+        op,
+        status,
+        headers,
+        body,
+    })
+}
+
 impl Installation {
     /// Sends one request and reads the whole answer, whatever its status. Errors only when no
     /// answer came (network, token minting) or the request could not be built.
@@ -81,39 +123,9 @@ impl Installation {
     ) -> Result<Reply, GithubError> {
         let op = format!("{method} {}", strip_query(path));
         self.ensure_token(&op).await?;
-        let crab = self.crab();
-        let builder = http::Request::builder().method(method).uri(path);
-        let request = crab.build_request(builder, body).map_err(|err| {
-            GithubError::Invalid(format!("{op}: cannot build the request: {err}"))
-        })?;
-        let response = crab.execute(request).await.map_err(|err| {
-            crate::metrics::github_call(None, None);
-            GithubError::from_octocrab(op.clone(), err)
-        })?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let remaining = headers
-            .get("x-ratelimit-remaining")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok());
-        crate::metrics::github_call(Some(status), remaining);
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|err| GithubError::Network {
-                op: op.clone(),
-                detail: format!("reading the answer failed: {err}"),
-            })?
-            .to_bytes()
-            .to_vec();
-        tracing::debug!(installation = self.id(), %op, status, "GitHub call");
-        Ok(Reply {
-            op,
-            status,
-            headers,
-            body,
-        })
+        let reply = send_with(self.crab(), method, path, body, op).await?;
+        tracing::debug!(installation = self.id(), op = %reply.op, status = reply.status, "GitHub call");
+        Ok(reply)
     }
 
     /// Sends a request and decodes a 2xx answer as `T`; any other status is an error.

@@ -4,7 +4,6 @@
 //! which the workers then record and report like any other. A job lost with its process
 //! (a crash) leaves its run in progress until the timeout sweep ends it.
 
-use crate::bakery::config::BakeryConfig;
 use crate::bakery::runner::{RunnerOutcome, RunnerRequest, submit};
 use crate::db::Database;
 use crate::db::enums::RunConclusion;
@@ -32,35 +31,7 @@ pub struct LocalJob {
     pub feedstock_spec: String,
     /// Tells this job's completion apart from an earlier run of the same run id.
     pub attempt_key: String,
-    pub config: Arc<BakeryConfig>,
-    /// The rest of the runner request (see [`RunnerRequest`]).
-    pub command: String,
-    pub repo_url: String,
-    pub git_ref: String,
-    pub recipe_id: String,
-    pub feedstock_subdir: Option<String>,
-    pub prune: bool,
-    pub job_name: Option<String>,
-    pub subpath: Option<String>,
-    pub timeout: Duration,
-}
-
-impl LocalJob {
-    /// The runner request for this job.
-    fn request(&self) -> RunnerRequest<'_> {
-        RunnerRequest {
-            command: self.command.clone(),
-            repo_url: self.repo_url.clone(),
-            git_ref: self.git_ref.clone(),
-            recipe_id: self.recipe_id.clone(),
-            feedstock_subdir: self.feedstock_subdir.clone(),
-            prune: self.prune,
-            job_name: self.job_name.clone(),
-            subpath: self.subpath.clone(),
-            config: &self.config,
-            timeout: self.timeout,
-        }
-    }
+    pub request: RunnerRequest,
 }
 
 impl LocalJobs {
@@ -86,18 +57,19 @@ impl LocalJobs {
     /// Starts `job` in the background and returns at once.
     pub fn spawn(&self, db: Database, job: LocalJob) {
         let limit = job
+            .request
             .config
             .max_concurrent_jobs
             .map(|n| n as usize)
             .unwrap_or(DEFAULT_LOCAL_CONCURRENCY);
-        let slots = self.slots_for(&job.config.name, limit);
+        let slots = self.slots_for(&job.request.config.name, limit);
         let wakeup = self.wakeup.clone();
         tokio::spawn(async move {
             let Ok(_slot) = slots.acquire_owned().await else {
                 return;
             };
-            tracing::info!(run = job.run_id, bakery = %job.config.name, "local job started");
-            let outcome = submit(&job.request()).await;
+            tracing::info!(run = job.run_id, bakery = %job.request.config.name, "local job started");
+            let outcome = submit(&job.request).await;
             let completion = completion_of(job.run_id, outcome);
             queue_completion(&db, &job, completion, &wakeup).await;
         });

@@ -81,7 +81,7 @@ Orchestrator:
         self.registry.get(name).unwrap()
     }
 
-    fn request<'a>(&self, config: &'a BakeryConfig, recipe_id: &str) -> RunnerRequest<'a> {
+    fn request(&self, config: &Arc<BakeryConfig>, recipe_id: &str) -> RunnerRequest {
         RunnerRequest {
             command: fake_runner(),
             repo_url: "https://github.com/pangeo-forge/gpcp-feedstock".into(),
@@ -97,7 +97,7 @@ Orchestrator:
                 recipe_id,
                 true,
             )),
-            config,
+            config: config.clone(),
             timeout: Duration::from_secs(30),
         }
     }
@@ -296,18 +296,24 @@ async fn a_hanging_runner_is_killed_at_the_timeout() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find_map(|v| v["grandchild_pid"].as_u64())
         .expect("the stand-in prints its child's pid");
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .trim_start()
-        .chars()
-        .next();
-    assert!(
-        matches!(state, None | Some('Z') | Some('X')),
-        "the runner's child {pid} still runs: {stat}"
-    );
+    // The kill is sent before `submit` returns; a loaded machine may take a moment to act on it.
+    let gone = |stat: &str| {
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .chars()
+            .next();
+        matches!(state, None | Some('Z') | Some('X'))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    while !gone(&stat) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    }
+    assert!(gone(&stat), "the runner's child {pid} still runs: {stat}");
     let argv = &bakeries.recorded()[0].0;
     assert!(!config_file_of(argv).exists());
 }
