@@ -5,7 +5,7 @@ use super::*;
 use crate::both_engines;
 use crate::support::fake_github::FakePull;
 use crate::support::github_app::{BAKERY_SECRET, LOCAL_BAKERY, meta_yaml_for};
-use crate::support::webhooks::Delivery;
+use crate::support::webhooks::{Delivery, pr_comment};
 use axum::http::StatusCode;
 use pangeo_forge_orchestrator::db::RecipeRunPatch;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
@@ -38,7 +38,7 @@ async fn running(
         .deliver(
             "issue_comment",
             "guid-run",
-            &comment(&format!("/run {}", recipes[0])),
+            &pr_comment(FEEDSTOCK, 2, &format!("/run {}", recipes[0]), "MEMBER"),
         )
         .await;
     h.app
@@ -50,16 +50,6 @@ async fn running(
         .find(|r| r.recipe_id == recipes[0])
         .expect("run");
     (feedstock, sha, run.id)
-}
-
-fn comment(body: &str) -> serde_json::Value {
-    let mut payload = with_repository(fixture("issue_comment/created.payload.json"), FEEDSTOCK);
-    payload["installation"] = json!({"id": 1});
-    payload["issue"]["number"] = 2.into();
-    payload["issue"]["pull_request"] = json!({"url": "https://api.github.com/pulls/2"});
-    payload["comment"]["body"] = body.into();
-    payload["comment"]["author_association"] = "MEMBER".into();
-    payload
 }
 
 /// A signed status report as the Dataflow monitor sends it (form-encoded, no GUID).
@@ -308,7 +298,11 @@ async fn rerun_and_cancel_by_mutation_and_by_command(app: TestApp) {
 
     // And by command: `/rerun` makes one more.
     h.app
-        .deliver("issue_comment", "guid-rerun", &comment("/rerun gpcp"))
+        .deliver(
+            "issue_comment",
+            "guid-rerun",
+            &pr_comment(FEEDSTOCK, 2, "/rerun gpcp", "MEMBER"),
+        )
         .await;
     h.app
         .wait_for_delivery("guid-rerun", DeliveryState::Done, WAIT)

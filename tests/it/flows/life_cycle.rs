@@ -6,7 +6,7 @@ use super::*;
 use crate::both_engines;
 use crate::support::fake_github::FakePull;
 use crate::support::github_app::meta_yaml;
-use crate::support::webhooks::Delivery;
+use crate::support::webhooks::{Delivery, pr_comment};
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
 use serde_json::json;
 
@@ -60,11 +60,7 @@ async fn a_recipe_from_pull_request_to_production_dataset(app: TestApp) {
     let test_run = runs_of(&h.app, staged.id).await.remove(0);
 
     // 2. A maintainer runs the test.
-    let mut run_comment = with_repository(fixture("issue_comment/created.payload.json"), STAGED);
-    run_comment["installation"] = json!({"id": 1});
-    run_comment["issue"]["number"] = 2.into();
-    run_comment["issue"]["pull_request"] = json!({"url": "https://api.github.com/pulls/2"});
-    run_comment["comment"]["body"] = "/run gpcp".into();
+    let run_comment = pr_comment(STAGED, 2, "/run gpcp", "OWNER");
     h.app
         .deliver("issue_comment", "guid-2-run", &run_comment)
         .await;

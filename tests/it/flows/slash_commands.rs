@@ -4,6 +4,7 @@ use super::*;
 use crate::both_engines;
 use crate::support::fake_github::FakePull;
 use crate::support::github_app::{BAKERY_SECRET, PUBLIC_URL, meta_yaml};
+use crate::support::webhooks::pr_comment;
 use pangeo_forge_orchestrator::bakery::decode_job_name;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
 use serde_json::json;
@@ -25,18 +26,6 @@ async fn synchronized(h: &GithubAppHarness, recipes: &[&str]) -> (feedstock::Mod
     (feedstock, sha)
 }
 
-/// The comment fixture as a comment on PR #2 of the feedstock.
-fn comment(body: &str, association: &str) -> serde_json::Value {
-    let mut payload = with_repository(fixture("issue_comment/created.payload.json"), FEEDSTOCK);
-    payload["installation"] = json!({"id": 1});
-    payload["issue"]["number"] = 2.into();
-    payload["issue"]["pull_request"] =
-        json!({"url": format!("https://api.github.com/repos/{FEEDSTOCK}/pulls/2")});
-    payload["comment"]["body"] = body.into();
-    payload["comment"]["author_association"] = association.into();
-    payload
-}
-
 fn reactions(h: &GithubAppHarness) -> Vec<String> {
     h.github
         .reactions()
@@ -52,7 +41,7 @@ async fn run_by_a_collaborator_submits_a_pruned_test_job(app: TestApp) {
         .deliver(
             "issue_comment",
             "guid-run",
-            &comment("/run gpcp-daily", "COLLABORATOR"),
+            &pr_comment(FEEDSTOCK, 2, "/run gpcp-daily", "COLLABORATOR"),
         )
         .await;
     let delivery = h
@@ -127,7 +116,7 @@ async fn run_by_someone_without_write_access_submits_nothing(app: TestApp) {
         .deliver(
             "issue_comment",
             "guid-stranger",
-            &comment("/run gpcp-daily", "CONTRIBUTOR"),
+            &pr_comment(FEEDSTOCK, 2, "/run gpcp-daily", "CONTRIBUTOR"),
         )
         .await;
     h.app
@@ -157,7 +146,7 @@ async fn unknown_commands_and_recipes_get_a_reply_listing_what_exists(app: TestA
         .deliver(
             "issue_comment",
             "guid-deploy",
-            &comment("/deploy now", "OWNER"),
+            &pr_comment(FEEDSTOCK, 2, "/deploy now", "OWNER"),
         )
         .await;
     h.app
@@ -167,7 +156,7 @@ async fn unknown_commands_and_recipes_get_a_reply_listing_what_exists(app: TestA
         .deliver(
             "issue_comment",
             "guid-typo",
-            &comment("/run gpcp-dialy", "OWNER"),
+            &pr_comment(FEEDSTOCK, 2, "/run gpcp-dialy", "OWNER"),
         )
         .await;
     h.app
@@ -177,7 +166,7 @@ async fn unknown_commands_and_recipes_get_a_reply_listing_what_exists(app: TestA
         .deliver(
             "issue_comment",
             "guid-chat",
-            &comment("Thanks, looks good!", "OWNER"),
+            &pr_comment(FEEDSTOCK, 2, "Thanks, looks good!", "OWNER"),
         )
         .await;
     h.app
@@ -218,7 +207,7 @@ async fn a_failed_submission_fails_the_run_and_keeps_the_masked_trace(app: TestA
         .deliver(
             "issue_comment",
             "guid-fails",
-            &comment("/run recipe-that-fails", "MEMBER"),
+            &pr_comment(FEEDSTOCK, 2, "/run recipe-that-fails", "MEMBER"),
         )
         .await;
     h.app
@@ -252,7 +241,7 @@ async fn a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails(app: TestAp
         .deliver(
             "issue_comment",
             "guid-hangs",
-            &comment("/run recipe-hangs", "OWNER"),
+            &pr_comment(FEEDSTOCK, 2, "/run recipe-hangs", "OWNER"),
         )
         .await;
     h.app

@@ -43,6 +43,19 @@ pub fn with_repository(mut payload: Value, full_name: &str) -> Value {
     payload
 }
 
+/// The `issue_comment` fixture as a comment on PR #`number` of `repo` (the fixtures'
+/// comments are on plain issues and carry no installation).
+pub fn pr_comment(repo: &str, number: u64, body: &str, association: &str) -> Value {
+    let mut payload = with_repository(fixture("issue_comment/created.payload.json"), repo);
+    payload["installation"] = serde_json::json!({"id": 1});
+    payload["issue"]["number"] = number.into();
+    payload["issue"]["pull_request"] =
+        serde_json::json!({"url": format!("https://api.github.com/repos/{repo}/pulls/{number}")});
+    payload["comment"]["body"] = body.into();
+    payload["comment"]["author_association"] = association.into();
+    payload
+}
+
 /// One request to `/github/hooks/`.
 pub struct Delivery<'a> {
     pub event: Option<&'a str>,
