@@ -193,33 +193,32 @@ async fn ingest_status(
             &signature::sign(b"guid", body)["sha256=".len()..][..16]
         ),
     };
-    let refusal = match &parsed {
-        Err(reason) => Some((StatusRefusal::Invalid, reason.clone())),
-        Ok(report) => match db.recipe_run(report.recipe_run_id).await? {
-            None => Some((
-                StatusRefusal::UnknownRun,
-                format!("recipe run {} does not exist", report.recipe_run_id),
-            )),
-            Some(run) if run.status != crate::db::enums::RunStatus::InProgress => Some((
-                StatusRefusal::NotRunning,
-                format!(
-                    "recipe run {} is {}, not in progress: nothing was changed",
-                    run.id,
-                    serde_json::to_value(run.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                ),
-            )),
-            Some(_) => None,
-        },
-    };
-    let repository = match &parsed {
-        Ok(report) => match db.recipe_run(report.recipe_run_id).await? {
-            Some(run) => db.feedstock(run.feedstock_id).await?.map(|f| f.spec),
-            None => None,
-        },
+    let run = match &parsed {
+        Ok(report) => db.recipe_run(report.recipe_run_id).await?,
         Err(_) => None,
+    };
+    let refusal = match (&parsed, &run) {
+        (Err(reason), _) => Some((StatusRefusal::Invalid, reason.clone())),
+        (Ok(report), None) => Some((
+            StatusRefusal::UnknownRun,
+            format!("recipe run {} does not exist", report.recipe_run_id),
+        )),
+        (Ok(_), Some(run)) if run.status != crate::db::enums::RunStatus::InProgress => Some((
+            StatusRefusal::NotRunning,
+            format!(
+                "recipe run {} is {}, not in progress: nothing was changed",
+                run.id,
+                serde_json::to_value(run.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+        )),
+        (Ok(_), Some(_)) => None,
+    };
+    let repository = match &run {
+        Some(run) => db.feedstock(run.feedstock_id).await?.map(|f| f.spec),
+        None => None,
     };
     let new = NewDelivery {
         guid: guid.clone(),
