@@ -1,8 +1,9 @@
 //! *slash commands*: on `issue_comment` created on a PR of a feedstock or staged-recipes
 //! repository, a comment starting with `/` is a command. The bot reacts `eyes` to
 //! acknowledge it; `/run <recipe_id>` from someone with write access submits a test job of
-//! that recipe at the PR's head commit (`rocket`, or `confused` when submission fails).
-//! Everything else gets a reply saying why nothing ran.
+//! that recipe at the PR's head commit (`rocket`, or `confused` when submission fails);
+//! `/rerun <recipe_id>` submits a fresh copy of the recipe's newest run there. Everything
+//! else gets a reply saying why nothing ran.
 
 use super::commands::{self, Command};
 use super::recipe_source;
