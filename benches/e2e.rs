@@ -6,8 +6,7 @@
 //! `PFO_E2E_POSTERS` (16 concurrent posters; with 4, the 202s, one PostgreSQL commit each,
 //! cap the rate at about 85/s and the processing is never the limit), `PFO_E2E_WORKERS`
 //! (4 workers per replica, the `serve` default), `PFO_TEST_POSTGRES_URL` (as the tests).
-//! Each replica count gets a fresh
-//! database, dropped at the end even when the run fails.
+//! Each replica count gets a fresh database, dropped at the end even when the run fails.
 //!
 //! Baseline in the same run: the fake GitHub alone, the same 3 calls per delivery made with
 //! the real `GithubApp` client at the servers' total worker concurrency.
