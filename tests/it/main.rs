@@ -7,6 +7,7 @@ mod bench_live;
 mod browser;
 mod cli;
 mod crash;
+mod crash_flows;
 mod dashboard;
 mod flows;
 mod fuzz;
