@@ -130,6 +130,13 @@ async fn run(
         target
     };
     let link = messages::run_page(&ctx.app.dashboard_url, target.id, feedstock.id);
+    if target.status != RunStatus::Queued && journal.get::<()>("rocket").is_some() {
+        // This command submitted it before a restart cut the flow short.
+        return Ok(Outcome::Done(format!(
+            "run {} was submitted by this command before a restart",
+            target.id
+        )));
+    }
     if target.status != RunStatus::Queued {
         let status = format!("{:?}", target.status).to_lowercase();
         let text = messages::already_running(recipe_id, &status, &link);

@@ -141,3 +141,49 @@ both_engines!(
     a_github_4xx_fails_the_delivery_for_good_with_the_error,
     a_flow_failing_for_good_after_the_check_run_completes_it_as_failure,
 );
+
+async fn bursts_of_5xx_and_slow_answers_still_end_done_creating_once(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let payload = prepared(&h).await;
+    let repo = format!("/repos/{FEEDSTOCK}");
+    h.github.fail_next(
+        "POST",
+        &format!("{repo}/check-runs"),
+        1,
+        Fault::Delay(std::time::Duration::from_millis(1500)),
+    );
+    h.github
+        .fail_next("GET", &format!("{repo}/contents/"), 2, Fault::Status(502));
+    h.github.fail_next(
+        "PATCH",
+        &format!("{repo}/check-runs"),
+        1,
+        Fault::Status(500),
+    );
+    h.github.fail_next(
+        "PATCH",
+        &format!("{repo}/check-runs"),
+        1,
+        Fault::Delay(std::time::Duration::from_millis(1500)),
+    );
+    h.app.deliver("pull_request", "guid-burst", &payload).await;
+    let row = h
+        .app
+        .wait_for_delivery(
+            "guid-burst",
+            DeliveryState::Done,
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+    assert!(row.attempts >= 3, "{row:?}");
+    let checks = h.github.check_runs();
+    assert_eq!(
+        checks.len(),
+        1,
+        "one check run whatever the retries: {checks:?}"
+    );
+    assert_eq!(checks[0].conclusion.as_deref(), Some("success"));
+    h.finish().await;
+}
+
+both_engines!(bursts_of_5xx_and_slow_answers_still_end_done_creating_once);

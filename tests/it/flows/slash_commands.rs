@@ -262,3 +262,53 @@ both_engines!(
     a_failed_submission_fails_the_run_and_keeps_the_masked_trace,
     a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails,
 );
+
+/// A crash after the job was submitted but before the delivery was marked done: the
+/// delivery is taken up again, sees its own submission, and neither submits again nor
+/// tells the contributor the run is "already" running.
+async fn a_run_command_taken_up_again_after_a_crash_does_not_resubmit(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let h = GithubAppHarness::start(app).await;
+    synchronized(&h, &["gpcp"]).await;
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-run-once",
+            &pr_comment(FEEDSTOCK, 2, "/run gpcp", "OWNER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-run-once", DeliveryState::Done, WAIT)
+        .await;
+    // The state a process killed at that moment leaves: still claimed, lease run out.
+    let expired = (chrono::Utc::now() - chrono::Duration::seconds(5)).to_rfc3339();
+    h.app
+        .db()
+        .connection()
+        .execute_unprepared(&format!(
+            "UPDATE webhook_delivery SET state = 'processing', claimed_until = '{expired}' \
+             WHERE guid = 'guid-run-once'"
+        ))
+        .await
+        .expect("simulate the crash");
+    h.app.queue.notify_waiters();
+    let row = h
+        .app
+        .wait_for_delivery_where(
+            "guid-run-once",
+            "done again",
+            |row| row.state == DeliveryState::Done && row.attempts == 2,
+            WAIT,
+        )
+        .await;
+    assert!(
+        row.note.unwrap_or_default().contains("before a restart"),
+        "the second attempt saw its own submission"
+    );
+    assert_eq!(h.runner_calls().len(), 1, "submitted once");
+    assert!(h.github.comments().is_empty(), "{:?}", h.github.comments());
+    assert_eq!(reactions(&h), ["eyes", "rocket"]);
+    h.finish().await;
+}
+
+both_engines!(a_run_command_taken_up_again_after_a_crash_does_not_resubmit);
