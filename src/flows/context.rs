@@ -24,7 +24,9 @@ pub struct FlowContext {
 
 impl FlowContext {
     /// Run `id`; its absence is a final failure (a task or report naming a deleted run).
+    /// Every later log line of the flow carries the run id.
     pub async fn recipe_run(&self, id: i32) -> Result<recipe_run::Model, FlowError> {
+        tracing::Span::current().record("run", id);
         self.db
             .recipe_run(id)
             .await?

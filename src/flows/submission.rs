@@ -41,6 +41,7 @@ pub async fn submit_run(
     sub: Submission<'_>,
 ) -> Result<(recipe_run::Model, Submitted), FlowError> {
     let run = sub.run;
+    tracing::Span::current().record("run", run.id);
     let app = &ctx.app;
     let job_name = encode_job_name(&hooks_url(&app.public_url), run.id)
         .map_err(|e| FlowError::fail(format!("cannot name the job: {e}")))?;

@@ -120,6 +120,8 @@ impl Worker {
             event = %delivery.event,
             action = delivery.action.as_deref().unwrap_or("-"),
             attempt = delivery.attempts,
+            // Recorded by the flow once it knows which run it works on.
+            run = tracing::field::Empty,
         );
         let finish = if delivery.attempts > MAX_ATTEMPTS {
             Err(FlowError::fail(format!(

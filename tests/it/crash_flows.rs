@@ -199,7 +199,126 @@ async fn production_killed_after_submitting_deploys_and_submits_once(app: TestAp
     );
 }
 
+async fn completion_killed_while_reporting_comments_once(app: TestApp) {
+    use crate::support::fake_github::FakePull;
+    use pangeo_forge_orchestrator::db::NewRecipeRun;
+    use pangeo_forge_orchestrator::db::enums::{RunConclusion, RunStatus};
+    let github = FakeGithub::start().await;
+    let feedstock = app
+        .db()
+        .create_feedstock(NewFeedstock {
+            spec: FEEDSTOCK.into(),
+            provider: None,
+        })
+        .await
+        .expect("feedstock");
+    let bakery = app
+        .db()
+        .create_bakery(NewBakery {
+            name: BAKERY.into(),
+            region: "r".into(),
+            description: "d".into(),
+        })
+        .await
+        .expect("bakery");
+    let sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+    let run = app
+        .db()
+        .create_recipe_run(NewRecipeRun {
+            recipe_id: "gpcp".into(),
+            bakery_id: bakery.id,
+            feedstock_id: feedstock.id,
+            head_sha: sha.into(),
+            version: String::new(),
+            started_at: None,
+            completed_at: None,
+            conclusion: None,
+            status: RunStatus::InProgress,
+            is_test: true,
+            dataset_type: None,
+            dataset_public_url: None,
+            job_name: None,
+            job_id: Some("job-1".into()),
+            deployment_id: None,
+            environment_url: None,
+            error_trace: None,
+        })
+        .await
+        .expect("run");
+    github.add_pull(FEEDSTOCK, FakePull::open(2, "Add GPCP", "changes", sha));
+    // Commenting on the PR hangs: the run is completed by then.
+    github.fail_next(
+        "POST",
+        &format!("/repos/{FEEDSTOCK}/issues/"),
+        1,
+        Fault::Delay(Duration::from_secs(60)),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = app.test_db.url.clone();
+    let mut first = serve_binary(&url, &github, dir.path(), &LEASE_ENV);
+    let body = format!(
+        "action=completed&recipe_run_id={}&conclusion=success",
+        run.id
+    );
+    let address = first.address.clone();
+    let signature = crate::support::webhooks::signature_of(body.as_bytes());
+    let (status, reply) = tokio::task::spawn_blocking(move || {
+        crate::support::process::http_with(
+            &address,
+            "POST",
+            "/github/hooks/",
+            &body,
+            "application/x-www-form-urlencoded",
+            &[
+                ("X-GitHub-Event", "dataflow"),
+                ("X-Hub-Signature-256", &signature),
+            ],
+        )
+    })
+    .await
+    .expect("post");
+    assert_eq!(status, 202, "{reply}");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app
+        .db()
+        .recipe_run(run.id)
+        .await
+        .expect("q")
+        .expect("run")
+        .status
+        != RunStatus::Completed
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run never completed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.child.kill().expect("kill -9");
+    first.child.wait().expect("reaped");
+    let second = serve_binary(&url, &github, dir.path(), &LEASE_ENV);
+    let guid = format!("dataflow-{}-success", run.id);
+    let row = app
+        .wait_for_delivery(&guid, DeliveryState::Done, WAIT)
+        .await;
+    drop(second);
+    assert_eq!(row.attempts, 2, "{row:?}");
+    assert!(
+        row.note.unwrap_or_default().contains("completed"),
+        "the second attempt reported, it did not skip the run as already completed"
+    );
+    let comments = github.comments();
+    assert_eq!(comments.len(), 1, "one comment: {comments:?}");
+    assert!(comments[0].body.contains(":tada:"));
+    let done = app.db().recipe_run(run.id).await.expect("q").expect("run");
+    assert_eq!(done.conclusion, Some(RunConclusion::Success));
+}
+
+const LEASE_ENV: [(&str, &str); 1] = [("PFO_CLAIM_LEASE_SECS", "3")];
+
 both_engines!(
     create_feedstock_killed_half_way_creates_each_thing_once,
     production_killed_after_submitting_deploys_and_submits_once,
+    completion_killed_while_reporting_comments_once,
 );

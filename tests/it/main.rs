@@ -17,6 +17,7 @@ mod graphql_http;
 mod graphql_mutations;
 mod graphql_queries;
 mod hostile;
+mod logs;
 mod metrics;
 mod outage;
 mod queue;

@@ -100,3 +100,30 @@ pub fn serve(mut cmd: Command) -> (Server, Vec<String>) {
     std::thread::spawn(move || for _ in lines {});
     (Server { child, address }, seen)
 }
+
+/// Like [`serve`], keeping every line the server logs (shared, growing while it runs).
+pub fn serve_logging(mut cmd: Command) -> (Server, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let mut child = cmd
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let address = rest.split(['"', ' ']).next().unwrap_or_default().to_owned();
+                let _ = address_tx.send(address);
+            }
+            kept.lock().expect("log").push(line);
+        }
+    });
+    let address = address_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server starts listening");
+    (Server { child, address }, log)
+}
