@@ -5,11 +5,10 @@
 use crate::both_engines;
 use crate::support::TestApp;
 use crate::support::fake_github::{FakeGithub, Fault};
-use crate::support::github_app::{BAKERY, meta_yaml, post_to, serve_binary};
+use crate::support::github_app::{meta_yaml, post_to, register_feedstock_and_bakery, serve_binary};
 use crate::support::webhooks::{fixture, with_repository};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
 use pangeo_forge_orchestrator::db::listing::{Page, RecipeRunFilter};
-use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -19,22 +18,7 @@ const LEASE: [(&str, &str); 1] = [("PFO_CLAIM_LEASE_SECS", "3")];
 /// A registered feedstock and bakery, meta.yaml in the fake, and completing the check run
 /// held up for `delay`; returns the feedstock's run filter and the PR payload.
 async fn prepared(app: &TestApp, github: &FakeGithub, delay: Duration) -> (RecipeRunFilter, Value) {
-    let feedstock = app
-        .db()
-        .create_feedstock(NewFeedstock {
-            spec: FEEDSTOCK.into(),
-            provider: None,
-        })
-        .await
-        .expect("feedstock");
-    app.db()
-        .create_bakery(NewBakery {
-            name: BAKERY.into(),
-            region: "r".into(),
-            description: "d".into(),
-        })
-        .await
-        .expect("bakery");
+    let (feedstock, _) = register_feedstock_and_bakery(app, FEEDSTOCK).await;
     let payload = with_repository(fixture("pull_request/opened.payload.json"), FEEDSTOCK);
     let sha = payload["pull_request"]["head"]["sha"]
         .as_str()

@@ -5,10 +5,12 @@ use crate::both_engines;
 use crate::flows::{FEEDSTOCK, STAGED, merged_pull_request};
 use crate::support::TestApp;
 use crate::support::fake_github::{FakeGithub, Fault};
-use crate::support::github_app::{BAKERY, meta_yaml, post_to, serve_binary};
+use crate::support::github_app::{
+    BAKERY, meta_yaml, post_status_to, post_to, register_feedstock_and_bakery, run_in_progress,
+    serve_binary,
+};
 use crate::support::process::Server;
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
-use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock};
 use std::path::Path;
 use std::time::Duration;
 
@@ -120,21 +122,7 @@ async fn create_feedstock_killed_half_way_creates_each_thing_once(app: TestApp) 
 
 async fn production_killed_after_submitting_deploys_and_submits_once(app: TestApp) {
     let github = FakeGithub::start().await;
-    app.db()
-        .create_feedstock(NewFeedstock {
-            spec: FEEDSTOCK.into(),
-            provider: None,
-        })
-        .await
-        .expect("feedstock");
-    app.db()
-        .create_bakery(NewBakery {
-            name: BAKERY.into(),
-            region: "r".into(),
-            description: "d".into(),
-        })
-        .await
-        .expect("bakery");
+    register_feedstock_and_bakery(&app, FEEDSTOCK).await;
     let bakeries = tempfile::tempdir().expect("tempdir");
     let record = bakeries.path().join("runner-calls.jsonl");
     std::fs::write(
@@ -201,50 +189,11 @@ async fn production_killed_after_submitting_deploys_and_submits_once(app: TestAp
 
 async fn completion_killed_while_reporting_comments_once(app: TestApp) {
     use crate::support::fake_github::FakePull;
-    use pangeo_forge_orchestrator::db::NewRecipeRun;
     use pangeo_forge_orchestrator::db::enums::{RunConclusion, RunStatus};
     let github = FakeGithub::start().await;
-    let feedstock = app
-        .db()
-        .create_feedstock(NewFeedstock {
-            spec: FEEDSTOCK.into(),
-            provider: None,
-        })
-        .await
-        .expect("feedstock");
-    let bakery = app
-        .db()
-        .create_bakery(NewBakery {
-            name: BAKERY.into(),
-            region: "r".into(),
-            description: "d".into(),
-        })
-        .await
-        .expect("bakery");
     let sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
-    let run = app
-        .db()
-        .create_recipe_run(NewRecipeRun {
-            recipe_id: "gpcp".into(),
-            bakery_id: bakery.id,
-            feedstock_id: feedstock.id,
-            head_sha: sha.into(),
-            version: String::new(),
-            started_at: None,
-            completed_at: None,
-            conclusion: None,
-            status: RunStatus::InProgress,
-            is_test: true,
-            dataset_type: None,
-            dataset_public_url: None,
-            job_name: None,
-            job_id: Some("job-1".into()),
-            deployment_id: None,
-            environment_url: None,
-            error_trace: None,
-        })
-        .await
-        .expect("run");
+    let (feedstock, bakery) = register_feedstock_and_bakery(&app, FEEDSTOCK).await;
+    let run = run_in_progress(&app, &feedstock, &bakery, sha).await;
     github.add_pull(FEEDSTOCK, FakePull::open(2, "Add GPCP", "changes", sha));
     // Commenting on the PR hangs: the run is completed by then.
     github.fail_next(
@@ -256,27 +205,7 @@ async fn completion_killed_while_reporting_comments_once(app: TestApp) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = app.test_db.url.clone();
     let mut first = serve_binary(&url, &github, dir.path(), &LEASE_ENV);
-    let body = format!(
-        "action=completed&recipe_run_id={}&conclusion=success",
-        run.id
-    );
-    let address = first.address.clone();
-    let signature = crate::support::webhooks::signature_of(body.as_bytes());
-    let (status, reply) = tokio::task::spawn_blocking(move || {
-        crate::support::process::http_with(
-            &address,
-            "POST",
-            "/github/hooks/",
-            &body,
-            "application/x-www-form-urlencoded",
-            &[
-                ("X-GitHub-Event", "dataflow"),
-                ("X-Hub-Signature-256", &signature),
-            ],
-        )
-    })
-    .await
-    .expect("post");
+    let (status, reply) = post_status_to(&first.address, run.id, "success").await;
     assert_eq!(status, 202, "{reply}");
     let deadline = tokio::time::Instant::now() + WAIT;
     while app

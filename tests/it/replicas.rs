@@ -2,12 +2,11 @@
 //! take up work queued before they started, and do each delivery exactly once.
 
 use crate::support::fake_github::FakeGithub;
-use crate::support::github_app::{BAKERY, meta_yaml, serve_binary};
+use crate::support::github_app::{meta_yaml, register_feedstock_and_bakery, serve_binary};
 use crate::support::process::{Server, http_with};
 use crate::support::webhooks::{fixture, with_repository};
 use crate::support::{Engine, TestApp, WEBHOOK_SECRET};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
-use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock};
 use pangeo_forge_orchestrator::webhooks::signature::sign;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -37,21 +36,7 @@ fn delivery(github: &FakeGithub, n: usize) -> (String, Vec<u8>) {
 async fn two_replicas_share_the_queue_and_do_each_delivery_once() {
     let app = TestApp::start(Engine::Postgres).await;
     let github = FakeGithub::start().await;
-    app.db()
-        .create_feedstock(NewFeedstock {
-            spec: FEEDSTOCK.into(),
-            provider: None,
-        })
-        .await
-        .expect("feedstock");
-    app.db()
-        .create_bakery(NewBakery {
-            name: BAKERY.into(),
-            region: "us-central1".into(),
-            description: "test".into(),
-        })
-        .await
-        .expect("bakery");
+    register_feedstock_and_bakery(&app, FEEDSTOCK).await;
 
     // Accepted while no worker ran (the server died right after answering).
     for n in 0..QUEUED_BEFORE_START {

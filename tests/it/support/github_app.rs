@@ -5,6 +5,9 @@ use super::fake_github::FakeGithub;
 use super::http::TestApp;
 use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::config::{AppSettings, DEFAULT_DASHBOARD_URL};
+use pangeo_forge_orchestrator::db::entities::{bakery, feedstock, recipe_run};
+use pangeo_forge_orchestrator::db::enums::RunStatus;
+use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock, NewRecipeRun};
 use pangeo_forge_orchestrator::flows::FlowContext;
 use pangeo_forge_orchestrator::jobs::Workers;
 use pangeo_forge_orchestrator::jobs::local::LocalJobs;
@@ -208,25 +211,119 @@ pub fn serve_binary(
     super::process::serve(cmd).0
 }
 
-/// Posts a signed delivery to a running binary; returns (status, body).
-pub async fn post_to(address: &str, event: &str, guid: &str, payload: &Value) -> (u16, String) {
-    let body = payload.to_string();
+/// Posts a signed body to a running binary's `/github/hooks/`; returns (status, body).
+/// `guid: None` sends no `X-GitHub-Delivery` (as bakery monitors may).
+pub async fn post_hook_to(
+    address: &str,
+    event: &str,
+    guid: Option<&str>,
+    body: String,
+    content_type: &'static str,
+) -> (u16, String) {
     let signature = crate::support::webhooks::signature_of(body.as_bytes());
-    let (address, event, guid) = (address.to_owned(), event.to_owned(), guid.to_owned());
+    let (address, event, guid) = (
+        address.to_owned(),
+        event.to_owned(),
+        guid.map(str::to_owned),
+    );
     tokio::task::spawn_blocking(move || {
+        let mut headers = vec![
+            ("X-GitHub-Event", event.as_str()),
+            ("X-Hub-Signature-256", signature.as_str()),
+        ];
+        if let Some(guid) = &guid {
+            headers.push(("X-GitHub-Delivery", guid.as_str()));
+        }
         super::process::http_with(
             &address,
             "POST",
             "/github/hooks/",
             &body,
-            "application/json",
-            &[
-                ("X-GitHub-Event", &event),
-                ("X-GitHub-Delivery", &guid),
-                ("X-Hub-Signature-256", &signature),
-            ],
+            content_type,
+            &headers,
         )
     })
     .await
     .expect("post")
+}
+
+/// Posts a signed GitHub delivery (JSON) to a running binary; returns (status, body).
+pub async fn post_to(address: &str, event: &str, guid: &str, payload: &Value) -> (u16, String) {
+    post_hook_to(
+        address,
+        event,
+        Some(guid),
+        payload.to_string(),
+        "application/json",
+    )
+    .await
+}
+
+/// Posts a bakery monitor's status report (the original's form body, no GUID).
+pub async fn post_status_to(address: &str, run_id: i32, conclusion: &str) -> (u16, String) {
+    let body = format!("action=completed&recipe_run_id={run_id}&conclusion={conclusion}");
+    post_hook_to(
+        address,
+        "dataflow",
+        None,
+        body,
+        "application/x-www-form-urlencoded",
+    )
+    .await
+}
+
+/// Registers the test feedstock `spec` and the bakery [`BAKERY`] in the database.
+pub async fn register_feedstock_and_bakery(
+    app: &TestApp,
+    spec: &str,
+) -> (feedstock::Model, bakery::Model) {
+    let feedstock = app
+        .db()
+        .create_feedstock(NewFeedstock {
+            spec: spec.into(),
+            provider: None,
+        })
+        .await
+        .expect("feedstock");
+    let bakery = app
+        .db()
+        .create_bakery(NewBakery {
+            name: BAKERY.into(),
+            region: "us-central1".into(),
+            description: "test".into(),
+        })
+        .await
+        .expect("bakery");
+    (feedstock, bakery)
+}
+
+/// A test run of recipe `gpcp` at `sha`, in progress (as after a submission).
+pub async fn run_in_progress(
+    app: &TestApp,
+    feedstock: &feedstock::Model,
+    bakery: &bakery::Model,
+    sha: &str,
+) -> recipe_run::Model {
+    app.db()
+        .create_recipe_run(NewRecipeRun {
+            recipe_id: "gpcp".into(),
+            bakery_id: bakery.id,
+            feedstock_id: feedstock.id,
+            head_sha: sha.into(),
+            version: String::new(),
+            started_at: None,
+            completed_at: None,
+            conclusion: None,
+            status: RunStatus::InProgress,
+            is_test: true,
+            dataset_type: None,
+            dataset_public_url: None,
+            job_name: None,
+            job_id: Some("job-1".into()),
+            deployment_id: None,
+            environment_url: None,
+            error_trace: None,
+        })
+        .await
+        .expect("run")
 }
