@@ -33,6 +33,37 @@ pub struct NewRecipeRun {
     pub error_trace: Option<String>,
 }
 
+impl NewRecipeRun {
+    /// A run waiting to be submitted: everything about its job unknown yet.
+    pub fn queued(
+        recipe_id: String,
+        bakery_id: i32,
+        feedstock_id: i32,
+        head_sha: String,
+        is_test: bool,
+    ) -> Self {
+        NewRecipeRun {
+            recipe_id,
+            bakery_id,
+            feedstock_id,
+            head_sha,
+            version: String::new(),
+            started_at: None,
+            completed_at: None,
+            conclusion: None,
+            status: RunStatus::Queued,
+            is_test,
+            dataset_type: None,
+            dataset_public_url: None,
+            job_name: None,
+            job_id: None,
+            deployment_id: None,
+            environment_url: None,
+            error_trace: None,
+        }
+    }
+}
+
 /// A partial update of a recipe run. `None` leaves a field as it is; for nullable fields
 /// `Some(None)` clears it.
 #[derive(Debug, Clone, Default)]

@@ -75,23 +75,14 @@ pub async fn production_runs(
                 let run = ctx
                     .db
                     .create_recipe_run(NewRecipeRun {
-                        recipe_id: recipe.id.clone(),
-                        bakery_id: bakery_row.id,
-                        feedstock_id: feedstock.id,
-                        head_sha: sha.clone(),
-                        version: String::new(),
-                        started_at: None,
-                        completed_at: None,
-                        conclusion: None,
-                        status: RunStatus::Queued,
-                        is_test: false,
-                        dataset_type: None,
-                        dataset_public_url: None,
-                        job_name: None,
-                        job_id: None,
                         deployment_id: Some(deployment_id),
-                        environment_url: None,
-                        error_trace: None,
+                        ..NewRecipeRun::queued(
+                            recipe.id.clone(),
+                            bakery_row.id,
+                            feedstock.id,
+                            sha.clone(),
+                            false,
+                        )
                     })
                     .await?;
                 Ok(run.id)

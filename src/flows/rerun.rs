@@ -22,23 +22,14 @@ pub async fn fresh_run(
     of: &recipe_run::Model,
 ) -> Result<recipe_run::Model, DbError> {
     db.create_recipe_run(NewRecipeRun {
-        recipe_id: of.recipe_id.clone(),
-        bakery_id: of.bakery_id,
-        feedstock_id: of.feedstock_id,
-        head_sha: of.head_sha.clone(),
         version: of.version.clone(),
-        started_at: None,
-        completed_at: None,
-        conclusion: None,
-        status: RunStatus::Queued,
-        is_test: of.is_test,
-        dataset_type: None,
-        dataset_public_url: None,
-        job_name: None,
-        job_id: None,
-        deployment_id: None,
-        environment_url: None,
-        error_trace: None,
+        ..NewRecipeRun::queued(
+            of.recipe_id.clone(),
+            of.bakery_id,
+            of.feedstock_id,
+            of.head_sha.clone(),
+            of.is_test,
+        )
     })
     .await
 }

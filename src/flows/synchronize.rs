@@ -8,7 +8,6 @@ use super::messages::{self, CheckOutput};
 use super::recipe_source;
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal};
 use crate::db::NewRecipeRun;
-use crate::db::enums::RunStatus;
 use crate::github::{Installation, NewCheckRun};
 use crate::webhooks::event::{PullRequestEvent, RepoKind};
 
@@ -108,25 +107,13 @@ async fn queue_runs(
             for recipe in &meta.recipes {
                 let run = ctx
                     .db
-                    .create_recipe_run(NewRecipeRun {
-                        recipe_id: recipe.id.clone(),
-                        bakery_id: bakery.id,
-                        feedstock_id: feedstock.id,
-                        head_sha: pr.head_sha.clone(),
-                        version: String::new(),
-                        started_at: None,
-                        completed_at: None,
-                        conclusion: None,
-                        status: RunStatus::Queued,
-                        is_test: true,
-                        dataset_type: None,
-                        dataset_public_url: None,
-                        job_name: None,
-                        job_id: None,
-                        deployment_id: None,
-                        environment_url: None,
-                        error_trace: None,
-                    })
+                    .create_recipe_run(NewRecipeRun::queued(
+                        recipe.id.clone(),
+                        bakery.id,
+                        feedstock.id,
+                        pr.head_sha.clone(),
+                        true,
+                    ))
                     .await?;
                 ids.push(run.id);
             }

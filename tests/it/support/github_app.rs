@@ -306,23 +306,9 @@ pub async fn run_in_progress(
 ) -> recipe_run::Model {
     app.db()
         .create_recipe_run(NewRecipeRun {
-            recipe_id: "gpcp".into(),
-            bakery_id: bakery.id,
-            feedstock_id: feedstock.id,
-            head_sha: sha.into(),
-            version: String::new(),
-            started_at: None,
-            completed_at: None,
-            conclusion: None,
             status: RunStatus::InProgress,
-            is_test: true,
-            dataset_type: None,
-            dataset_public_url: None,
-            job_name: None,
             job_id: Some("job-1".into()),
-            deployment_id: None,
-            environment_url: None,
-            error_trace: None,
+            ..NewRecipeRun::queued("gpcp".into(), bakery.id, feedstock.id, sha.into(), true)
         })
         .await
         .expect("run")
