@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_core_tables;
 mod m20261125_000002_webhook_deliveries;
 mod m20261125_000003_recipe_run_logs;
+mod m20261125_000004_row_counts;
 
 /// All migrations, in the order they apply.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_core_tables::Migration),
             Box::new(m20261125_000002_webhook_deliveries::Migration),
             Box::new(m20261125_000003_recipe_run_logs::Migration),
+            Box::new(m20261125_000004_row_counts::Migration),
         ]
     }
 }

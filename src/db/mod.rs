@@ -26,7 +26,7 @@ pub use feedstocks::{FeedstockPatch, NewFeedstock};
 pub use operations::QueueStats;
 pub use recipe_runs::{NewRecipeRun, RecipeRunPatch, RunParent};
 pub use run_lifecycle::{Completed, MAX_LOG_BYTES, RunCompletion, RunScope, log_tail};
-pub use stats::Stats;
+pub use stats::{Counts, Stats};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};

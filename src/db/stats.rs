@@ -1,8 +1,10 @@
-//! The counts pangeo-forge.org shows on its front page.
+//! The counts pangeo-forge.org shows on its front page, read from `row_count`: counters the
+//! database's own triggers keep exact in every writing transaction (migration
+//! `m20261125_000004_row_counts`), so a request reads five rows instead of counting
+//! 100,000 runs.
 
-use super::enums::DatasetScope;
-use super::listing::{DatasetFilter, RecipeRunFilter};
 use super::{Database, DbError};
+use sea_orm::{ConnectionTrait, Statement};
 
 /// What `stats` counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,25 +18,80 @@ pub enum Stats {
     },
 }
 
+impl Stats {
+    /// The `row_count` counter holding this count.
+    fn counter(self) -> &'static str {
+        match self {
+            Stats::RecipeRuns => "recipe_run",
+            Stats::Bakeries => "bakery",
+            Stats::Feedstocks => "feedstock",
+            Stats::Datasets {
+                exclude_test_runs: false,
+            } => "dataset",
+            Stats::Datasets {
+                exclude_test_runs: true,
+            } => "dataset_production",
+        }
+    }
+}
+
+/// Every front-page count, read in one statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    counters: Vec<(String, u64)>,
+}
+
+impl Counts {
+    /// One of the counts.
+    pub fn get(&self, what: Stats) -> Result<u64, DbError> {
+        self.counters
+            .iter()
+            .find(|(name, _)| name == what.counter())
+            .map(|(_, n)| *n)
+            .ok_or_else(|| missing(what))
+    }
+}
+
+fn missing(what: Stats) -> DbError {
+    DbError::Db(sea_orm::DbErr::Custom(format!(
+        "row_count has no '{}' counter: the database is not fully migrated",
+        what.counter()
+    )))
+}
+
 impl Database {
     /// Counts one kind of row.
     pub async fn count(&self, what: Stats) -> Result<u64, DbError> {
-        match what {
-            Stats::RecipeRuns => self.count_recipe_runs(&RecipeRunFilter::default()).await,
-            Stats::Bakeries => self.count_bakeries().await,
-            Stats::Feedstocks => self.count_feedstocks().await,
-            Stats::Datasets { exclude_test_runs } => {
-                let scope = if exclude_test_runs {
-                    DatasetScope::Production
-                } else {
-                    DatasetScope::All
-                };
-                self.count_datasets(&DatasetFilter {
-                    feedstock_id: None,
-                    scope,
-                })
-                .await
-            }
-        }
+        let statement = Statement::from_sql_and_values(
+            self.backend(),
+            match self.backend() {
+                sea_orm::DbBackend::Postgres => "SELECT n FROM row_count WHERE name = $1",
+                _ => "SELECT n FROM row_count WHERE name = ?",
+            },
+            [what.counter().into()],
+        );
+        let row = self
+            .conn
+            .query_one_raw(statement)
+            .await?
+            .ok_or_else(|| missing(what))?;
+        Ok(row.try_get::<i64>("", "n")?.max(0) as u64)
+    }
+
+    /// Every count at once (the GraphQL `stats` object reads them with one statement).
+    pub async fn counts(&self) -> Result<Counts, DbError> {
+        let statement = Statement::from_string(self.backend(), "SELECT name, n FROM row_count");
+        let counters = self
+            .conn
+            .query_all_raw(statement)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let name: String = row.try_get("", "name")?;
+                let n: i64 = row.try_get("", "n")?;
+                Ok((name, n.max(0) as u64))
+            })
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+        Ok(Counts { counters })
     }
 }

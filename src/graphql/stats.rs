@@ -1,22 +1,37 @@
 //! `stats`: the counts on pangeo-forge.org's front page.
 
 use super::error::{OrGql, db};
-use crate::db::Stats as Count;
+use crate::db::{Counts, Stats as Count};
 use async_graphql::{Context, Object, Result};
+use tokio::sync::OnceCell;
 
-/// Counts of everything the orchestrator records; each runs only if selected.
-pub struct Stats;
+/// Counts of everything the orchestrator records. The first selected field reads every
+/// counter in one statement; the others use that answer.
+#[derive(Default)]
+pub struct Stats {
+    counts: OnceCell<Counts>,
+}
+
+impl Stats {
+    async fn get(&self, ctx: &Context<'_>, what: Count) -> Result<i64> {
+        let counts = self
+            .counts
+            .get_or_try_init(|| async { db(ctx)?.counts().await.or_gql() })
+            .await?;
+        Ok(counts.get(what).or_gql()? as i64)
+    }
+}
 
 #[Object]
 impl Stats {
     async fn recipe_runs(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(db(ctx)?.count(Count::RecipeRuns).await.or_gql()? as i64)
+        self.get(ctx, Count::RecipeRuns).await
     }
     async fn bakeries(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(db(ctx)?.count(Count::Bakeries).await.or_gql()? as i64)
+        self.get(ctx, Count::Bakeries).await
     }
     async fn feedstocks(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(db(ctx)?.count(Count::Feedstocks).await.or_gql()? as i64)
+        self.get(ctx, Count::Feedstocks).await
     }
     /// Datasets produced; `excludeTestRuns: true` counts production datasets only.
     async fn datasets(
@@ -24,10 +39,7 @@ impl Stats {
         ctx: &Context<'_>,
         #[graphql(default)] exclude_test_runs: bool,
     ) -> Result<i64> {
-        Ok(db(ctx)?
-            .count(Count::Datasets { exclude_test_runs })
-            .await
-            .or_gql()? as i64)
+        self.get(ctx, Count::Datasets { exclude_test_runs }).await
     }
 }
 
@@ -38,6 +50,6 @@ pub struct StatsQuery;
 #[Object]
 impl StatsQuery {
     async fn stats(&self) -> Stats {
-        Stats
+        Stats::default()
     }
 }

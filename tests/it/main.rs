@@ -24,6 +24,7 @@ mod queue;
 mod real_runner;
 mod replicas;
 mod rest_api;
+mod row_counts;
 mod sample;
 mod schema_sync;
 mod statement_count;
