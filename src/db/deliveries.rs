@@ -5,15 +5,16 @@
 //! processes share the queue without taking the same row; SQLite serialises writers). A claim
 //! is a lease: if its process dies, the delivery is claimed again once the lease ends.
 
+use super::entities::feedstock;
 use super::entities::webhook_delivery;
 use super::enums::DeliveryState;
 use super::listing::Page;
 use super::{Database, DbError, now};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr, InsertStatement, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
 };
 
 /// A verified delivery to store.
@@ -96,49 +97,21 @@ impl Database {
     /// Stores a delivery unless its GUID is known; a known GUID that failed for good is
     /// queued again (GitHub's manual redelivery), any other is a duplicate.
     pub async fn record_delivery(&self, new: NewDelivery) -> Result<Recorded, DbError> {
-        if let Some(existing) = self.delivery_by_guid(&new.guid).await? {
-            return self.redelivered(existing).await;
+        // One statement in the common case: the insert looks up the feedstock itself and
+        // does nothing when the GUID is known (then, and only then, the row is read).
+        let guid = new.guid.clone();
+        let insert = insert_unless_known(new).map_err(|e| DbError::Invalid(e.to_string()))?;
+        let stored = webhook_delivery::Entity::find()
+            .from_raw_sql(self.backend().build(&insert))
+            .one(&self.conn)
+            .await?;
+        if let Some(stored) = stored {
+            self.events.delivery_changed(self, stored.id).await;
+            return Ok(Recorded::Stored(stored));
         }
-        let feedstock_id = match &new.repository {
-            Some(spec) => self.feedstock_by_spec(spec).await?.map(|f| f.id),
-            None => None,
-        };
-        let timestamp = now();
-        let terminal = new.state != DeliveryState::Queued;
-        let row = webhook_delivery::ActiveModel {
-            guid: Set(new.guid.clone()),
-            event: Set(new.event),
-            action: Set(new.action),
-            repository: Set(new.repository),
-            feedstock_id: Set(feedstock_id),
-            installation_id: Set(new.installation_id),
-            payload: Set(new.payload),
-            received_at: Set(timestamp),
-            state: Set(new.state),
-            attempts: Set(0),
-            last_error: Set(new.last_error),
-            note: Set(new.note),
-            progress: Set(None),
-            next_attempt_at: Set(timestamp),
-            claimed_by: Set(None),
-            claimed_until: Set(None),
-            completed_at: Set(terminal.then_some(timestamp)),
-            updated_at: Set(timestamp),
-            ..Default::default()
-        };
-        match row.insert(&self.conn).await {
-            Ok(stored) => {
-                self.events.delivery_changed(self, stored.id).await;
-                Ok(Recorded::Stored(stored))
-            }
-            Err(err) => match DbError::conflict_on_unique(err, String::new) {
-                // Another process stored the same GUID a moment ago.
-                DbError::Conflict(_) => match self.delivery_by_guid(&new.guid).await? {
-                    Some(existing) => Ok(Recorded::Duplicate(existing)),
-                    None => Err(DbError::Conflict(format!("delivery {} vanished", new.guid))),
-                },
-                other => Err(other),
-            },
+        match self.delivery_by_guid(&guid).await? {
+            Some(existing) => self.redelivered(existing).await,
+            None => Err(DbError::Conflict(format!("delivery {guid} vanished"))),
         }
     }
 
@@ -346,4 +319,68 @@ impl Database {
             .count(&self.conn)
             .await?)
     }
+}
+
+/// `INSERT … ON CONFLICT (guid) DO NOTHING RETURNING *` for `new`, its feedstock found by a
+/// sub-select on the repository's spec.
+fn insert_unless_known(
+    new: NewDelivery,
+) -> Result<InsertStatement, sea_orm::sea_query::error::Error> {
+    use webhook_delivery::Column as C;
+    let timestamp = now();
+    let terminal = new.state != DeliveryState::Queued;
+    let feedstock_id = match &new.repository {
+        Some(spec) => Expr::SubQuery(
+            None,
+            Box::new(
+                Query::select()
+                    .column(feedstock::Column::Id)
+                    .from(feedstock::Entity)
+                    .and_where(feedstock::Column::Spec.eq(spec.as_str()))
+                    .to_owned()
+                    .into(),
+            ),
+        ),
+        None => Expr::value(Option::<i32>::None),
+    };
+    let mut insert = Query::insert();
+    insert
+        .into_table(webhook_delivery::Entity)
+        .columns([
+            C::Guid,
+            C::Event,
+            C::Action,
+            C::Repository,
+            C::FeedstockId,
+            C::InstallationId,
+            C::Payload,
+            C::ReceivedAt,
+            C::State,
+            C::Attempts,
+            C::LastError,
+            C::Note,
+            C::NextAttemptAt,
+            C::CompletedAt,
+            C::UpdatedAt,
+        ])
+        .values([
+            new.guid.into(),
+            new.event.into(),
+            new.action.into(),
+            new.repository.into(),
+            feedstock_id,
+            new.installation_id.into(),
+            new.payload.into(),
+            timestamp.into(),
+            new.state.into(),
+            0.into(),
+            new.last_error.into(),
+            new.note.into(),
+            timestamp.into(),
+            terminal.then_some(timestamp).into(),
+            timestamp.into(),
+        ])?
+        .on_conflict(OnConflict::column(C::Guid).do_nothing().to_owned())
+        .returning_all();
+    Ok(insert)
 }

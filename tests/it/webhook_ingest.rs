@@ -83,6 +83,26 @@ async fn a_redelivered_guid_is_acknowledged_and_not_queued_again(app: TestApp) {
     assert_eq!(app.delivery("guid-again").await.attempts, 0);
 }
 
+async fn the_same_guid_posted_many_times_at_once_is_stored_once(app: TestApp) {
+    // GitHub's redelivery racing the original: every post is answered, one is stored.
+    let payload = fixture("pull_request/synchronize.payload.json");
+    let mut posts = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (app, payload) = (app.clone(), payload.clone());
+        posts.spawn(async move { app.deliver("pull_request", "guid-race", &payload).await });
+    }
+    let mut statuses: Vec<u16> = posts
+        .join_all()
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[200; 11].as_slice(), &[202]].concat());
+    assert_eq!(stored(&app).await, 1);
+    assert_eq!(app.delivery("guid-race").await.state, DeliveryState::Queued);
+}
+
 async fn ping_is_answered_and_recorded(app: TestApp) {
     let reply = app
         .deliver("ping", "guid-ping", &fixture("ping/payload.json"))
@@ -290,6 +310,7 @@ both_engines!(
     a_wrong_or_missing_signature_is_refused_and_nothing_is_stored,
     a_verified_delivery_is_stored_queued_and_answered_202,
     a_redelivered_guid_is_acknowledged_and_not_queued_again,
+    the_same_guid_posted_many_times_at_once_is_stored_once,
     ping_is_answered_and_recorded,
     events_we_do_not_act_on_are_recorded_as_ignored,
     missing_headers_are_a_400_naming_the_header,
