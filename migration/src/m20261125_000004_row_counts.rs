@@ -27,44 +27,26 @@ const INITIAL_COUNTS: &str = "INSERT INTO row_count (name, n) \
     UNION ALL SELECT 'dataset', COUNT(*) FROM dataset \
     UNION ALL SELECT 'dataset_production', COUNT(*) FROM dataset WHERE is_test = false";
 
-/// PostgreSQL: one function per kind of change; `changed` is the statement's transition table.
+/// PostgreSQL: `changed` is the statement's transition table (the rows inserted or deleted).
 const POSTGRES_FUNCTIONS: &str = r#"
-CREATE FUNCTION pfo_rows_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION pfo_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE delta BIGINT;
 BEGIN
   SELECT COUNT(*) INTO delta FROM changed;
+  IF TG_OP = 'DELETE' THEN delta := -delta; END IF;
   IF delta <> 0 THEN
     UPDATE row_count SET n = n + delta WHERE name = TG_TABLE_NAME;
   END IF;
   RETURN NULL;
 END $$;
 
-CREATE FUNCTION pfo_rows_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE delta BIGINT;
-BEGIN
-  SELECT COUNT(*) INTO delta FROM changed;
-  IF delta <> 0 THEN
-    UPDATE row_count SET n = n - delta WHERE name = TG_TABLE_NAME;
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION pfo_production_datasets_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION pfo_count_production_datasets() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE delta BIGINT;
 BEGIN
   SELECT COUNT(*) INTO delta FROM changed WHERE is_test = false;
+  IF TG_OP = 'DELETE' THEN delta := -delta; END IF;
   IF delta <> 0 THEN
     UPDATE row_count SET n = n + delta WHERE name = 'dataset_production';
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION pfo_production_datasets_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE delta BIGINT;
-BEGIN
-  SELECT COUNT(*) INTO delta FROM changed WHERE is_test = false;
-  IF delta <> 0 THEN
-    UPDATE row_count SET n = n - delta WHERE name = 'dataset_production';
   END IF;
   RETURN NULL;
 END $$;
@@ -84,10 +66,10 @@ END $$;
 const POSTGRES_PRODUCTION_TRIGGERS: &str = r#"
 CREATE TRIGGER dataset_production_inserted AFTER INSERT ON dataset
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-  EXECUTE FUNCTION pfo_production_datasets_inserted();
+  EXECUTE FUNCTION pfo_count_production_datasets();
 CREATE TRIGGER dataset_production_deleted AFTER DELETE ON dataset
   REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-  EXECUTE FUNCTION pfo_production_datasets_deleted();
+  EXECUTE FUNCTION pfo_count_production_datasets();
 CREATE TRIGGER dataset_production_updated AFTER UPDATE ON dataset
   REFERENCING OLD TABLE AS before_update NEW TABLE AS after_update FOR EACH STATEMENT
   EXECUTE FUNCTION pfo_production_datasets_updated();
@@ -110,10 +92,10 @@ fn table_triggers(backend: DbBackend, table: &str) -> String {
         DbBackend::Postgres => format!(
             "CREATE TRIGGER {table}_rows_inserted AFTER INSERT ON {table} \
                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT \
-               EXECUTE FUNCTION pfo_rows_inserted();
+               EXECUTE FUNCTION pfo_count_rows();
              CREATE TRIGGER {table}_rows_deleted AFTER DELETE ON {table} \
                REFERENCING OLD TABLE AS changed FOR EACH STATEMENT \
-               EXECUTE FUNCTION pfo_rows_deleted();"
+               EXECUTE FUNCTION pfo_count_rows();"
         ),
         _ => format!(
             "CREATE TRIGGER {table}_rows_inserted AFTER INSERT ON {table} \
@@ -169,8 +151,7 @@ impl MigrationTrait for Migration {
         }
         if backend == DbBackend::Postgres {
             db.execute_unprepared(
-                "DROP FUNCTION IF EXISTS pfo_rows_inserted(), pfo_rows_deleted(), \
-                 pfo_production_datasets_inserted(), pfo_production_datasets_deleted(), \
+                "DROP FUNCTION IF EXISTS pfo_count_rows(), pfo_count_production_datasets(), \
                  pfo_production_datasets_updated()",
             )
             .await?;
