@@ -101,12 +101,22 @@ impl Database {
         // does nothing when the GUID is known (then, and only then, the row is read).
         let guid = new.guid.clone();
         let insert = insert_unless_known(new).map_err(|e| DbError::Invalid(e.to_string()))?;
+        let statement = self.backend().build(&insert);
+        // On PostgreSQL the same statement publishes the change (pg_notify at commit).
+        let published_by_insert = self.backend() == DbBackend::Postgres;
+        let statement = if published_by_insert {
+            crate::events::insert_publishing_deliveries(statement)
+        } else {
+            statement
+        };
         let stored = webhook_delivery::Entity::find()
-            .from_raw_sql(self.backend().build(&insert))
+            .from_raw_sql(statement)
             .one(&self.conn)
             .await?;
         if let Some(stored) = stored {
-            self.events.delivery_changed(self, stored.id).await;
+            if !published_by_insert {
+                self.events.delivery_changed(self, stored.id).await;
+            }
             return Ok(Recorded::Stored(stored));
         }
         match self.delivery_by_guid(&guid).await? {

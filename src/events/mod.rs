@@ -69,6 +69,9 @@ impl Default for EventBus {
     }
 }
 
+/// The kind of a delivery's notice (`delivery:<id>`); SQL builds it too.
+const DELIVERY_NOTICE: &str = "delivery";
+
 /// What a PostgreSQL notification names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Notice {
@@ -83,7 +86,7 @@ impl Notice {
         match self {
             Notice::Run(id) => format!("run:{id}"),
             Notice::Dataset(run_id) => format!("dataset:{run_id}"),
-            Notice::Delivery(id) => format!("delivery:{id}"),
+            Notice::Delivery(id) => format!("{DELIVERY_NOTICE}:{id}"),
         }
     }
 
@@ -93,7 +96,7 @@ impl Notice {
         match kind {
             "run" => Some(Notice::Run(id)),
             "dataset" => Some(Notice::Dataset(id)),
-            "delivery" => Some(Notice::Delivery(id)),
+            DELIVERY_NOTICE => Some(Notice::Delivery(id)),
             _ => None,
         }
     }
@@ -151,6 +154,20 @@ impl EventBus {
         } else if self.subscriber_count() > 0 {
             load_and_send(db, &self.inner.sender, Notice::Delivery(id)).await;
         }
+    }
+}
+
+/// PostgreSQL: `statement` (an `INSERT … RETURNING *` into `webhook_delivery`) rewritten to
+/// publish each row it returns as a delivery change from within the same statement, so the
+/// notice is sent at commit with the row and costs no second round trip.
+pub(crate) fn insert_publishing_deliveries(statement: sea_orm::Statement) -> sea_orm::Statement {
+    sea_orm::Statement {
+        sql: format!(
+            "WITH stored AS ({}) SELECT stored.* FROM stored, \
+             LATERAL (SELECT pg_notify('{PG_CHANNEL}', '{DELIVERY_NOTICE}:' || stored.id)) AS published",
+            statement.sql
+        ),
+        ..statement
     }
 }
 
