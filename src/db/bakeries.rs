@@ -2,7 +2,7 @@
 
 use super::entities::{bakery, recipe_run};
 use super::listing::{BakeryField, Page, Sort};
-use super::{Database, DbError, sorted};
+use super::{Database, DbError, Stats, sorted};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
@@ -80,9 +80,9 @@ impl Database {
             .await?)
     }
 
-    /// How many bakeries exist.
+    /// How many bakeries exist (the trigger-kept counter).
     pub async fn count_bakeries(&self) -> Result<u64, DbError> {
-        Ok(bakery::Entity::find().count(&self.conn).await?)
+        self.count(Stats::Bakeries).await
     }
 
     /// Records a new bakery; a taken name is a [`DbError::Conflict`].

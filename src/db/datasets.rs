@@ -1,8 +1,9 @@
 //! Dataset verbs.
 
 use super::entities::dataset;
+use super::enums::DatasetScope;
 use super::listing::{DatasetField, DatasetFilter, Page, Sort};
-use super::{Database, DbError, sorted};
+use super::{Database, DbError, Stats, sorted};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
@@ -61,8 +62,17 @@ impl Database {
         Ok(select.all(&self.conn).await?)
     }
 
-    /// How many datasets match `filter`.
+    /// How many datasets match `filter` (the trigger-kept counters when no feedstock is named
+    /// and the scope is all or production).
     pub async fn count_datasets(&self, filter: &DatasetFilter) -> Result<u64, DbError> {
+        let counter = match (filter.feedstock_id, filter.scope) {
+            (None, DatasetScope::All) => Some(false),
+            (None, DatasetScope::Production) => Some(true),
+            _ => None,
+        };
+        if let Some(exclude_test_runs) = counter {
+            return self.count(Stats::Datasets { exclude_test_runs }).await;
+        }
         Ok(dataset::Entity::find()
             .filter(condition(filter))
             .count(&self.conn)

@@ -2,7 +2,7 @@
 
 use super::entities::{dataset, feedstock, recipe_run};
 use super::listing::{FeedstockField, Page, Sort};
-use super::{Database, DbError, sorted};
+use super::{Database, DbError, Stats, sorted};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
@@ -101,9 +101,9 @@ impl Database {
             .await?)
     }
 
-    /// How many feedstocks exist.
+    /// How many feedstocks exist (the trigger-kept counter).
     pub async fn count_feedstocks(&self) -> Result<u64, DbError> {
-        Ok(feedstock::Entity::find().count(&self.conn).await?)
+        self.count(Stats::Feedstocks).await
     }
 
     /// Records a new feedstock; a taken spec is a [`DbError::Conflict`].

@@ -3,7 +3,7 @@
 use super::entities::{bakery, dataset, feedstock, recipe_run};
 use super::enums::{DatasetType, RunConclusion, RunStatus};
 use super::listing::{Page, RecipeRunField, RecipeRunFilter, Sort};
-use super::{Database, DbError, now, placeholders, sorted};
+use super::{Database, DbError, Stats, now, placeholders, sorted};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -222,8 +222,11 @@ impl Database {
             .await?)
     }
 
-    /// How many recipe runs match `filter`.
+    /// How many recipe runs match `filter` (all of them: the trigger-kept counter).
     pub async fn count_recipe_runs(&self, filter: &RecipeRunFilter) -> Result<u64, DbError> {
+        if *filter == RecipeRunFilter::default() {
+            return self.count(Stats::RecipeRuns).await;
+        }
         Ok(recipe_run::Entity::find()
             .filter(condition(filter))
             .count(&self.conn)

@@ -62,23 +62,10 @@ fn missing(what: Stats) -> DbError {
 impl Database {
     /// Counts one kind of row.
     pub async fn count(&self, what: Stats) -> Result<u64, DbError> {
-        let statement = Statement::from_sql_and_values(
-            self.backend(),
-            match self.backend() {
-                sea_orm::DbBackend::Postgres => "SELECT n FROM row_count WHERE name = $1",
-                _ => "SELECT n FROM row_count WHERE name = ?",
-            },
-            [what.counter().into()],
-        );
-        let row = self
-            .conn
-            .query_one_raw(statement)
-            .await?
-            .ok_or_else(|| missing(what))?;
-        Ok(row.try_get::<i64>("", "n")?.max(0) as u64)
+        self.counts().await?.get(what)
     }
 
-    /// Every count at once (the GraphQL `stats` object reads them with one statement).
+    /// Every count, in one statement (the GraphQL `stats` object reads them once).
     pub async fn counts(&self) -> Result<Counts, DbError> {
         let statement = Statement::from_string(self.backend(), "SELECT name, n FROM row_count");
         let counters = self

@@ -1,7 +1,8 @@
-//! The front page's counts (`stats`, `GET /stats/*`) come from counters the database's
-//! triggers keep: after every kind of write — one row, 500-row batches, `INSERT … SELECT`,
-//! a run switching between test and production, deletes — they equal `COUNT(*)`, and the
-//! migration that adds them starts them from the rows already there.
+//! The front page's counts (`stats`, `GET /stats/*`, the lists' unfiltered `totalCount`)
+//! come from counters the database's triggers keep: after every kind of write (one row,
+//! 500-row batches, `INSERT … SELECT`, a run switching between test and production,
+//! deletes) they equal `COUNT(*)`, and the migration that adds them starts them from the
+//! rows already there.
 
 use crate::both_engines;
 use crate::sample::Sample;
@@ -55,6 +56,27 @@ async fn stats_match_rows(app: &TestApp) -> [i64; 5] {
     assert_eq!(
         stats["datasets"], stats["all"],
         "excludeTestRuns defaults to false"
+    );
+    // The lists' unfiltered totals read the same counters.
+    let totals = app
+        .data(
+            "{ recipeRuns { totalCount } bakeries { totalCount } feedstocks { totalCount } datasets { totalCount } production: datasets(type: PRODUCTION) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        json!(
+            [
+                "recipeRuns",
+                "bakeries",
+                "feedstocks",
+                "datasets",
+                "production"
+            ]
+            .map(|list| totals[list]["totalCount"].clone())
+        ),
+        json!(rows),
+        "connection totalCount against COUNT(*)"
     );
     for (path, expected) in [
         ("/stats/recipe_runs", rows[0]),
