@@ -191,13 +191,13 @@ pub fn nested_limit(first: i32) -> async_graphql::Result<u64> {
 /// page costs one statement per relation whatever its size and however its resolvers
 /// interleave (the loader's timing window alone splits big pages into several batches).
 pub struct Siblings<T> {
-    rows: Vec<T>,
+    rows: Vec<Arc<T>>,
     slots: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl<T: Send + Sync + 'static> Siblings<T> {
     /// A group of rows.
-    pub fn new(rows: Vec<T>) -> Arc<Self> {
+    pub fn new(rows: Vec<Arc<T>>) -> Arc<Self> {
         Arc::new(Siblings {
             rows,
             slots: Mutex::new(HashMap::new()),
@@ -237,7 +237,7 @@ impl<T: Send + Sync + 'static> Siblings<T> {
         let loader = loader(ctx)?;
         let loaded = cell
             .get_or_try_init(|| async {
-                let keys: Vec<K> = self.rows.iter().map(&key_of).collect();
+                let keys: Vec<K> = self.rows.iter().map(|row| key_of(row)).collect();
                 loader.load_many(keys).await.map(Arc::new)
             })
             .await
@@ -307,13 +307,15 @@ macro_rules! node_type {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $node {
-            pub row: $model,
+            /// Shared, not copied: one change reaches every subscriber with the same row.
+            pub row: std::sync::Arc<$model>,
             siblings: std::sync::Arc<$crate::graphql::loaders::Siblings<$model>>,
         }
 
         impl $node {
-            /// A node on its own (a single lookup or a mutation's result).
-            pub fn one(row: $model) -> Self {
+            /// A node on its own (a single lookup, a mutation's result, a published change).
+            pub fn one(row: impl Into<std::sync::Arc<$model>>) -> Self {
+                let row = row.into();
                 $node {
                     siblings: $crate::graphql::loaders::Siblings::new(vec![row.clone()]),
                     row,
@@ -322,6 +324,8 @@ macro_rules! node_type {
 
             /// The nodes of one list, sharing one sibling group.
             pub fn list(rows: Vec<$model>) -> Vec<Self> {
+                let rows: Vec<std::sync::Arc<$model>> =
+                    rows.into_iter().map(std::sync::Arc::new).collect();
                 let siblings = $crate::graphql::loaders::Siblings::new(rows.clone());
                 rows.into_iter()
                     .map(|row| $node {

@@ -110,7 +110,7 @@ impl SubscriptionRoot {
                     Ok(Event::Run(run)) => {
                         // A replay may already have sent this change.
                         if scope.contains(&run) && cursor.admit(&run) {
-                            yield Ok(RecipeRun::one((*run).clone()));
+                            yield Ok(RecipeRun::one(run));
                         }
                     }
                     Ok(Event::Resync) => match replay(&db, scope, &mut cursor).await {
@@ -147,7 +147,7 @@ impl SubscriptionRoot {
                 match events.recv().await {
                     Ok(Event::Dataset(dataset)) => {
                         if feedstock_id.is_none_or(|id| id == dataset.feedstock_id) {
-                            yield Ok(Dataset::one((*dataset).clone()));
+                            yield Ok(Dataset::one(dataset));
                         }
                     }
                     Ok(_) => {}
@@ -176,7 +176,7 @@ impl SubscriptionRoot {
                 match events.recv().await {
                     Ok(Event::Delivery(delivery)) => {
                         if feedstock_id.is_none_or(|id| Some(id) == delivery.feedstock_id) {
-                            yield Ok(WebhookDelivery((*delivery).clone()));
+                            yield Ok(WebhookDelivery(delivery));
                         }
                     }
                     Ok(_) => {}

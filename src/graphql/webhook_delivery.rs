@@ -11,7 +11,7 @@ use async_graphql::{Context, ErrorExtensions, Object, Result};
 use chrono::{DateTime, Utc};
 
 /// One webhook delivery (from GitHub or a bakery monitor) and its processing state.
-pub struct WebhookDelivery(pub webhook_delivery::Model);
+pub struct WebhookDelivery(pub std::sync::Arc<webhook_delivery::Model>);
 
 #[Object]
 impl WebhookDelivery {
@@ -112,7 +112,9 @@ impl WebhookDeliveryQuery {
             .await
             .or_gql()?;
         Ok(WebhookDeliveryConnection::new(
-            rows.into_iter().map(WebhookDelivery).collect(),
+            rows.into_iter()
+                .map(|row| WebhookDelivery(row.into()))
+                .collect(),
             page,
             TotalCount::Deliveries(filter),
         ))
@@ -127,6 +129,6 @@ impl WebhookDeliveryQuery {
             .delivery_by_guid(&guid)
             .await
             .or_gql()?
-            .map(WebhookDelivery))
+            .map(|row| WebhookDelivery(row.into())))
     }
 }

@@ -133,7 +133,7 @@ impl Connection {
                     Some(Ok(Message::Text(text))) => {
                         let outcome = self.on_message(text.as_str());
                         initialised = self.acknowledged;
-                        outcome
+                        outcome.map(|reply| reply.map(|message| message.to_string()))
                     }
                     Some(Ok(Message::Binary(_))) => Err(End::Close(
                         close::BAD_REQUEST,
@@ -154,11 +154,7 @@ impl Connection {
             match reply {
                 Ok(None) => {}
                 Ok(Some(message)) => {
-                    if socket
-                        .send(Message::Text(message.to_string().into()))
-                        .await
-                        .is_err()
-                    {
+                    if socket.send(Message::Text(message.into())).await.is_err() {
                         return End::Gone;
                     }
                 }
@@ -266,7 +262,7 @@ impl Connection {
     }
 
     /// The message for an operation's result or end (nothing for a stopped operation).
-    fn on_outcome(&mut self, outcome: Outcome) -> Option<Value> {
+    fn on_outcome(&mut self, outcome: Outcome) -> Option<String> {
         let Outcome {
             id,
             first,
@@ -276,7 +272,7 @@ impl Connection {
             return self
                 .active
                 .remove(&id)
-                .map(|_| json!({"type": "complete", "id": id}));
+                .map(|_| json!({"type": "complete", "id": id}).to_string());
         };
         if !self.active.contains_key(&id) {
             return None;
@@ -286,10 +282,33 @@ impl Connection {
             if let Some(handle) = self.active.remove(&id) {
                 handle.abort();
             }
-            return Some(json!({"type": "error", "id": id, "payload": response.errors}));
+            return Some(
+                json!({"type": "error", "id": id, "payload": response.errors}).to_string(),
+            );
         }
-        Some(json!({"type": "next", "id": id, "payload": response}))
+        // Written straight to text: no JSON tree is built per subscriber and result.
+        let next = Next {
+            kind: "next",
+            id: &id,
+            payload: &response,
+        };
+        match serde_json::to_string(&next) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                tracing::error!(%id, error = %e, "cannot serialise a result");
+                None
+            }
+        }
     }
+}
+
+/// A `next` message, serialised without an intermediate `serde_json::Value`.
+#[derive(serde::Serialize)]
+struct Next<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    payload: &'a Response,
 }
 
 /// A request refused before execution (parse or validation): no data, no error on a field.
