@@ -52,24 +52,32 @@ pub async fn submit_run(
         &run.recipe_id,
         run.is_test,
     );
+    let local = sub.bakery.is_local();
+    let request = RunnerRequest {
+        command: app.runner_command.clone(),
+        repo_url: sub.repo_url.to_owned(),
+        git_ref: run.head_sha.clone(),
+        recipe_id: run.recipe_id.clone(),
+        feedstock_subdir: sub.feedstock_subdir,
+        prune: run.is_test,
+        job_name: Some(job_name.clone()),
+        subpath: Some(subpath),
+        config: sub.bakery.clone(),
+        // A local bake runs to the end (the bakery may allow longer); a remote runner only
+        // submits.
+        timeout: if local {
+            sub.bakery.timeout.unwrap_or(app.runner_timeout)
+        } else {
+            app.runner_timeout
+        },
+    };
     let started = now();
-    if sub.bakery.is_local() {
+    if local {
         let job = LocalJob {
             run_id: run.id,
             feedstock_spec: sub.feedstock_spec.to_owned(),
             attempt_key: started.timestamp_micros().to_string(),
-            request: RunnerRequest {
-                command: app.runner_command.clone(),
-                repo_url: sub.repo_url.to_owned(),
-                git_ref: run.head_sha.clone(),
-                recipe_id: run.recipe_id.clone(),
-                feedstock_subdir: sub.feedstock_subdir,
-                prune: run.is_test,
-                job_name: Some(job_name.clone()),
-                subpath: Some(subpath),
-                config: sub.bakery.clone(),
-                timeout: sub.bakery.timeout.unwrap_or(app.runner_timeout),
-            },
+            request,
         };
         let updated = ctx
             .db
@@ -88,18 +96,6 @@ pub async fn submit_run(
         return Ok((updated, Submitted::Running { job_id }));
     }
 
-    let request = RunnerRequest {
-        command: app.runner_command.clone(),
-        repo_url: sub.repo_url.to_owned(),
-        git_ref: run.head_sha.clone(),
-        recipe_id: run.recipe_id.clone(),
-        feedstock_subdir: sub.feedstock_subdir,
-        prune: run.is_test,
-        job_name: Some(job_name),
-        subpath: Some(subpath),
-        config: sub.bakery.clone(),
-        timeout: app.runner_timeout,
-    };
     tracing::info!(run = run.id, recipe = %run.recipe_id, bakery = %sub.bakery.name, "submitting");
     let outcome = submit(&request).await;
     let at = now();
