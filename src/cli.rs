@@ -1,9 +1,9 @@
-//! The command line: `serve`, `migrate`, `schema`, `seed`, `bench`.
+//! The command line: `serve`, `migrate`, `schema`, `seed`.
 
+use crate::app::{App, open_database};
 use crate::config::{Config, Settings};
-use crate::db::Database;
 use crate::db::seed::{SeedOutcome, seed};
-use crate::{graphql, server, telemetry};
+use crate::{graphql, telemetry};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,38 +30,12 @@ pub enum Command {
     Schema,
     /// Load a demo data set (bakeries, feedstocks, runs in every state) into the database.
     Seed(Settings),
-    /// Measure the read path, webhook ingest and footprint on a fresh database, each figure
-    /// beside a baseline from the same run (docs/performance.md).
-    Bench(crate::bench::BenchArgs),
-    /// Benchmark live updates: subscribers held, fan-out latency, memory per subscriber.
-    BenchLive(BenchLiveArgs),
-}
-
-/// Options of `bench-live`.
-#[derive(clap::Args, Debug)]
-pub struct BenchLiveArgs {
-    /// A fresh, empty database (`sqlite://FILE?mode=rwc` or `postgres://…`); default: a
-    /// temporary SQLite file.
-    #[arg(long)]
-    pub database_url: Option<String>,
-    /// Subscriber counts to measure, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
-    pub subscribers: Vec<usize>,
-    /// Changes made per measurement.
-    #[arg(long, default_value_t = 20)]
-    pub changes: usize,
-    /// Two replicas on one PostgreSQL: subscribers on the second, changes through the first.
-    #[arg(long)]
-    pub two_replicas: bool,
 }
 
 /// Parses the command line and runs the command.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Bench(_) => telemetry::init_with_default(cli.log_format, "warn"),
-        _ => telemetry::init(cli.log_format),
-    }
+    telemetry::init(cli.log_format);
     match execute(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -74,43 +48,29 @@ pub async fn run() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::BenchLive(args) => {
-            let dir = tempfile::tempdir()?;
-            let database_url = args
-                .database_url
-                .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
-            if args.two_replicas && !database_url.starts_with("postgres") {
-                anyhow::bail!("--two-replicas needs a PostgreSQL --database-url");
-            }
-            let report = crate::bench_live::run(crate::bench_live::LiveBench {
-                database_url,
-                subscribers: args.subscribers,
-                changes: args.changes,
-                two_replicas: args.two_replicas,
-            })
-            .await?;
-            print!("{report}");
-            Ok(())
-        }
         Command::Serve(settings) => {
             let config = Config::load(&settings)?;
-            server::serve(config).await
+            let db = open_database(&config).await?;
+            let app = App::build(&config, &db).await?;
+            let listener = tokio::net::TcpListener::bind(config.bind)
+                .await
+                .with_context(|| format!("binding {}", config.bind))?;
+            app.run(listener, shutdown_signal()).await
         }
         Command::Migrate(settings) => {
             let config = Config::load(&settings)?;
-            let db = open(&config).await?;
+            let db = open_database(&config).await?;
             db.close().await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Bench(args) => crate::bench::run(args).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
         }
         Command::Seed(settings) => {
             let config = Config::load(&settings)?;
-            let db = open(&config).await?;
+            let db = open_database(&config).await?;
             match seed(&db).await.context("seeding the database")? {
                 SeedOutcome::Seeded {
                     bakeries,
@@ -127,30 +87,30 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Connects to the configured database and migrates it.
-pub async fn open(config: &Config) -> anyhow::Result<Database> {
-    let db = Database::connect(&config.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "connecting to the database ({})",
-                redact_url(&config.database_url)
-            )
-        })?;
-    db.migrate().await.context("migrating the database")?;
-    Ok(db)
-}
-
-/// The database URL without its password, for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
             }
         }
-        _ => url.to_owned(),
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
     }
 }

@@ -23,6 +23,7 @@
 //!
 //! docs/architecture.md draws the modules and the invariants.
 
+pub mod app;
 pub mod auth;
 pub mod bakery;
 pub mod bench;
@@ -30,13 +31,12 @@ pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod events;
 pub mod flows;
 pub mod github;
 pub mod graphql;
-pub mod jobs;
 pub mod meta;
 pub mod metrics;
+pub mod queue;
 pub mod server;
 pub mod telemetry;
 pub mod webhooks;

@@ -156,7 +156,7 @@ pub async fn render(db: &Database) -> String {
         "pfo_subscriptions",
         "Live GraphQL subscriptions held by this process",
     );
-    let _ = writeln!(out, "pfo_subscriptions {}", db.events().subscriber_count());
+    let _ = writeln!(out, "pfo_subscriptions {}", db.changes().subscriber_count());
     let mut registry_text = String::new();
     if encode(&mut registry_text, &METRICS.registry).is_ok() {
         out.push_str(&registry_text);

@@ -6,13 +6,17 @@
 //! - [`naming`]: storage subpaths, dataset URLs and Dataflow job names, as the original.
 //! - [`runner`]: one `pangeo-forge-runner bake` invocation; [`output`] reads what it prints
 //!   and holds the outcome; [`secrets`] masks secret values in all of it.
+//! - [`local`]: jobs of local bakeries, run in the background, their ends queued.
+//! - [`timeouts`]: the sweep that times out runs their bakery no longer reports on.
 
 pub mod config;
+pub mod local;
 pub mod naming;
 pub mod output;
 pub mod registry;
 pub mod runner;
 pub mod secrets;
+pub mod timeouts;
 
 pub use config::{BakeryConfig, BakeryConfigError};
 pub use naming::{

@@ -105,7 +105,7 @@ impl Database {
         // On PostgreSQL the same statement publishes the change (pg_notify at commit).
         let published_by_insert = self.backend() == DbBackend::Postgres;
         let statement = if published_by_insert {
-            crate::events::insert_publishing_deliveries(statement)
+            crate::db::changes::insert_publishing_deliveries(statement)
         } else {
             statement
         };
@@ -115,7 +115,7 @@ impl Database {
             .await?;
         if let Some(stored) = stored {
             if !published_by_insert {
-                self.events.delivery_changed(self, stored.id).await;
+                self.changes.delivery_changed(self, stored.id).await;
             }
             return Ok(Recorded::Stored(stored));
         }
@@ -151,7 +151,7 @@ impl Database {
             .await?
             .unwrap_or(existing);
         Ok(if requeued.rows_affected == 1 {
-            self.events.delivery_changed(self, current.id).await;
+            self.changes.delivery_changed(self, current.id).await;
             Recorded::Requeued(current)
         } else {
             Recorded::Duplicate(current)
@@ -207,7 +207,7 @@ impl Database {
             .one(&self.conn)
             .await?;
         if let Some(row) = &claimed {
-            self.events.delivery_changed(self, row.id).await;
+            self.changes.delivery_changed(self, row.id).await;
         }
         Ok(claimed)
     }
@@ -241,7 +241,7 @@ impl Database {
             .exec(&self.conn)
             .await?;
         if result.rows_affected == 1 {
-            self.events.delivery_changed(self, id).await;
+            self.changes.delivery_changed(self, id).await;
         }
         Ok(result.rows_affected == 1)
     }
@@ -274,7 +274,7 @@ impl Database {
             .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
             .exec(&self.conn)
             .await?;
-        self.events.delivery_changed(self, id).await;
+        self.changes.delivery_changed(self, id).await;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! One code path serves both engines: `DATABASE_URL` picks SQLite (the embedded default)
 //! or PostgreSQL (production).
 
+pub mod changes;
 pub mod entities;
 pub mod enums;
 pub mod error;
@@ -40,7 +41,7 @@ use std::time::Duration;
 pub struct Database {
     conn: DatabaseConnection,
     /// Where committed changes are published.
-    events: crate::events::EventBus,
+    changes: crate::db::changes::ChangeBus,
 }
 
 impl Database {
@@ -59,13 +60,13 @@ impl Database {
     pub fn from_connection(conn: DatabaseConnection) -> Self {
         Self {
             conn,
-            events: crate::events::EventBus::default(),
+            changes: crate::db::changes::ChangeBus::default(),
         }
     }
 
     /// The stream of committed changes.
-    pub fn events(&self) -> &crate::events::EventBus {
-        &self.events
+    pub fn changes(&self) -> &crate::db::changes::ChangeBus {
+        &self.changes
     }
 
     /// Applies every pending migration.

@@ -307,7 +307,7 @@ impl Database {
         let run = row.insert(&txn).await?;
         let dataset_created = sync_dataset(&txn, &run).await?;
         txn.commit().await?;
-        self.events.run_changed(self, &run, dataset_created).await;
+        self.changes.run_changed(self, &run, dataset_created).await;
         Ok(run)
     }
 
@@ -359,7 +359,7 @@ impl Database {
         let run = row.update(&txn).await?;
         let dataset_created = sync_dataset(&txn, &run).await?;
         txn.commit().await?;
-        self.events.run_changed(self, &run, dataset_created).await;
+        self.changes.run_changed(self, &run, dataset_created).await;
         Ok(run)
     }
 

@@ -114,7 +114,7 @@ impl Database {
         }
         let dataset_created = sync_dataset(&txn, &run).await?;
         txn.commit().await?;
-        self.events.run_changed(self, &run, dataset_created).await;
+        self.changes.run_changed(self, &run, dataset_created).await;
         Ok(Completed::Now(run))
     }
 

@@ -4,11 +4,11 @@
 //! run changes nothing and posts nothing.
 
 use super::report::report_completion;
-use super::tasks::Completion;
 use super::{FlowContext, FlowError, Outcome, journal::Journal};
 use crate::bakery::naming::{dataset_public_url, storage_subpath};
 use crate::db::enums::RunConclusion;
 use crate::db::{Completed, RunCompletion};
+use crate::queue::tasks::Completion;
 
 /// Completes and reports one run.
 pub async fn complete(

@@ -2,13 +2,13 @@
 //! [`FlowError`]s.
 
 use super::FlowError;
+use crate::bakery::local::LocalJobs;
 use crate::bakery::registry::BakeryRegistry;
 use crate::config::AppSettings;
 use crate::db::Database;
 use crate::db::entities::recipe_run;
 use crate::db::entities::webhook_delivery;
 use crate::github::{GithubApp, GithubError, Installation};
-use crate::jobs::local::LocalJobs;
 
 /// What a flow needs: the database, GitHub, the bakeries and this deployment's settings.
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 //! repeating a GitHub call that created something (a check run, a repository, a PR, a
 //! deployment, a comment).
 
-use super::error::FlowError;
+use super::FlowError;
 use crate::db::Database;
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -1,7 +1,7 @@
-//! The flows: what each webhook delivery does, one module per flow (SPEC §4). A flow reads
+//! The flows: what each webhook delivery does, one module per flow. A flow reads
 //! a typed event ([`crate::webhooks::event`]), calls the database facade, GitHub and the
 //! bakeries, and ends with an [`Outcome`] or a [`FlowError`] that says whether trying again
-//! may help. Flows run from the durable queue ([`crate::jobs`]), never inside the webhook
+//! may help. Flows run from the durable queue ([`crate::queue`]), never inside the webhook
 //! request; steps that create something on GitHub are journaled ([`journal`]) so a retry
 //! resumes instead of repeating them.
 
@@ -9,7 +9,6 @@ pub mod commands;
 pub mod completion;
 mod context;
 pub mod create_feedstock;
-mod error;
 pub mod installation;
 pub mod journal;
 pub mod messages;
@@ -20,25 +19,21 @@ pub mod rerun;
 pub mod slash_command;
 pub mod submission;
 pub mod synchronize;
-pub mod tasks;
 
+pub use crate::queue::{Doing, FlowError, Outcome};
 pub use context::FlowContext;
-pub use error::{Doing, FlowError};
 
 use crate::db::entities::webhook_delivery;
 use crate::db::enums::RunConclusion;
+use crate::queue::tasks::{Completion, Task};
 use crate::webhooks::event::{self, GithubEvent, PullRequestAction};
 use crate::webhooks::status;
 use journal::Journal;
-use tasks::{Completion, Task};
 
-/// How a delivery's processing ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Work was done; the note says what.
-    Done(String),
-    /// Nothing to do; the note says why.
-    Ignored(String),
+impl crate::queue::Handler for FlowContext {
+    async fn handle(&self, delivery: &webhook_delivery::Model) -> Result<Outcome, FlowError> {
+        handle(self, delivery).await
+    }
 }
 
 fn ignored(why: impl Into<String>) -> Result<Outcome, FlowError> {

@@ -1,17 +1,17 @@
 //! Submitting a recipe run to its bakery through the runner, and recording the result on
 //! the run: `submitted` → in progress with the job's name and id; `failed` → completed as a
 //! failure with the trace. A local bakery's job runs in the background
-//! ([`crate::jobs::local`]): the run is in progress until its exit is queued as a completion.
+//! ([`crate::bakery::local`]): the run is in progress until its exit is queued as a completion.
 //! The runner's output (secrets masked) becomes the run's logs.
 
 use super::{FlowContext, FlowError};
 use crate::bakery::config::BakeryConfig;
+use crate::bakery::local::LocalJob;
 use crate::bakery::naming::{encode_job_name, hooks_url, storage_subpath};
 use crate::bakery::runner::{RunnerOutcome, RunnerRequest, submit};
 use crate::db::entities::recipe_run;
 use crate::db::enums::{RunConclusion, RunStatus};
 use crate::db::{RecipeRunPatch, log_tail, now};
-use crate::jobs::local::LocalJob;
 use std::sync::Arc;
 
 /// One run to submit.

@@ -8,7 +8,7 @@ use super::recipe_run::RecipeRun;
 use crate::db::enums::{RunConclusion, RunStatus};
 use crate::db::{Completed, RunCompletion};
 use crate::flows::rerun::fresh_run;
-use crate::flows::tasks::{Task, enqueue};
+use crate::queue::tasks::{Task, enqueue};
 use async_graphql::{Context, ErrorExtensions, Object, Result};
 use std::sync::Arc;
 use tokio::sync::Notify;

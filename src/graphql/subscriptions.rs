@@ -1,4 +1,4 @@
-//! Live updates. Every committed change reaches subscribers through [`crate::events`]; a
+//! Live updates. Every committed change reaches subscribers through [`crate::db::changes`]; a
 //! subscriber can resume without missing one (`since`: the last `updatedAt` it saw), and a
 //! subscriber too slow to keep up is told so and resynchronised from the database instead of
 //! silently skipping changes.
@@ -7,9 +7,9 @@ use super::dataset::Dataset;
 use super::error::{OrGql, db};
 use super::recipe_run::RecipeRun;
 use super::webhook_delivery::WebhookDelivery;
+use crate::db::changes::Change;
 use crate::db::entities::recipe_run;
 use crate::db::{Database, RunScope};
-use crate::events::Event;
 use async_graphql::futures_util::Stream;
 use async_graphql::{Context, Error, Result, Subscription};
 use chrono::{DateTime, Utc};
@@ -96,7 +96,7 @@ impl SubscriptionRoot {
             feedstock_id,
             bakery_id,
         };
-        let mut events = db.events().subscribe(&db).await;
+        let mut events = db.changes().subscribe(&db).await;
         Ok(async_stream::stream! {
             let mut cursor = Cursor::new(since.unwrap_or_else(Utc::now));
             if since.is_some() {
@@ -107,13 +107,13 @@ impl SubscriptionRoot {
             }
             loop {
                 match events.recv().await {
-                    Ok(Event::Run(run)) => {
+                    Ok(Change::Run(run)) => {
                         // A replay may already have sent this change.
                         if scope.contains(&run) && cursor.admit(&run) {
                             yield Ok(RecipeRun::one(run));
                         }
                     }
-                    Ok(Event::Resync) => match replay(&db, scope, &mut cursor).await {
+                    Ok(Change::Resync) => match replay(&db, scope, &mut cursor).await {
                         Ok(runs) => for run in runs { yield Ok(run); },
                         Err(e) => yield Err(e),
                     },
@@ -141,11 +141,11 @@ impl SubscriptionRoot {
         feedstock_id: Option<i32>,
     ) -> Result<impl Stream<Item = Result<Dataset>> + use<>> {
         let db = db(ctx)?.clone();
-        let mut events = db.events().subscribe(&db).await;
+        let mut events = db.changes().subscribe(&db).await;
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {
-                    Ok(Event::Dataset(dataset)) => {
+                    Ok(Change::Dataset(dataset)) => {
                         if feedstock_id.is_none_or(|id| id == dataset.feedstock_id) {
                             yield Ok(Dataset::one(dataset));
                         }
@@ -170,11 +170,11 @@ impl SubscriptionRoot {
         feedstock_id: Option<i32>,
     ) -> Result<impl Stream<Item = Result<WebhookDelivery>> + use<>> {
         let db = db(ctx)?.clone();
-        let mut events = db.events().subscribe(&db).await;
+        let mut events = db.changes().subscribe(&db).await;
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {
-                    Ok(Event::Delivery(delivery)) => {
+                    Ok(Change::Delivery(delivery)) => {
                         if feedstock_id.is_none_or(|id| Some(id) == delivery.feedstock_id) {
                             yield Ok(WebhookDelivery(delivery));
                         }

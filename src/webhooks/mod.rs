@@ -1,5 +1,5 @@
 //! Webhook ingestion: verify, then store, then answer. Nothing is processed here; a
-//! stored delivery waits in the durable queue ([`crate::jobs`]) for a worker.
+//! stored delivery waits in the durable queue ([`crate::queue`]) for a worker.
 //!
 //! Order of checks, each answered before the next runs: the webhook secret is configured;
 //! the signature matches the raw body; the `X-GitHub-Event` and `X-GitHub-Delivery` headers

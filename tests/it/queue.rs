@@ -2,44 +2,35 @@
 //! twice, and final failures keep their reason.
 
 use crate::both_engines;
-use crate::support::TestApp;
+use crate::support::{TestApp, test_config};
 use crate::support::webhooks::fixture;
 use axum::http::StatusCode;
 use chrono::Utc;
 use pangeo_forge_orchestrator::bakery::BakeryRegistry;
-use pangeo_forge_orchestrator::config::{AppSettings, DEFAULT_DASHBOARD_URL};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
-use pangeo_forge_orchestrator::flows::FlowContext;
-use pangeo_forge_orchestrator::jobs::Workers;
+use pangeo_forge_orchestrator::app::App;
+use pangeo_forge_orchestrator::queue::Workers;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn settings() -> AppSettings {
-    AppSettings {
-        app_name: "pfo-test".into(),
-        public_url: "http://127.0.0.1:1".into(),
-        dashboard_url: DEFAULT_DASHBOARD_URL.into(),
-        bakeries_dir: None,
-        runner_command: "false".into(),
-        runner_timeout: Duration::from_secs(5),
-        claim_lease: Duration::from_secs(120),
-    }
+/// Starts `count` workers in this test's server process, woken by its webhook route.
+fn workers(app: &TestApp, count: usize) -> Workers {
+    app.orchestrator.clone().with_workers(count).start_workers()
 }
 
-/// Starts `count` workers as one server process would.
-fn workers(app: &TestApp, count: usize, wakeup: Arc<Notify>) -> Workers {
-    let ctx = FlowContext {
-        db: app.db().clone(),
-        app: settings(),
-        github: None,
-        bakeries: BakeryRegistry::default(),
-        local_jobs: Default::default(),
-    };
-    Workers::start(ctx, count, wakeup)
+/// Starts `count` workers as another server process over the same database would: its own
+/// app, not woken by this process's webhook route.
+fn other_process_workers(app: &TestApp, count: usize) -> Workers {
+    App::assemble(
+        &test_config(&app.test_db.url),
+        app.db().clone(),
+        BakeryRegistry::default(),
+    )
+    .expect("assembling the app")
+    .with_workers(count)
+    .start_workers()
 }
 
 /// The installation fixture, giving the App these repositories.
@@ -70,7 +61,7 @@ async fn specs(app: &TestApp) -> Vec<String> {
 }
 
 async fn installing_the_app_registers_its_feedstock_repositories(app: TestApp) {
-    let pool = workers(&app, 2, app.queue.clone());
+    let pool = workers(&app, 2);
     let payload = installation_with(&[
         "pangeo-forge/gpcp-feedstock",
         "pangeo-forge/staged-recipes",
@@ -137,7 +128,7 @@ async fn work_queued_before_a_restart_is_done_after_it(app: TestApp) {
     assert_eq!(dead_claim.guid, "guid-before-restart");
 
     // The restarted server picks both up.
-    let pool = workers(&app, 1, Arc::new(Notify::new()));
+    let pool = other_process_workers(&app, 1);
     let taken_over = app
         .wait_for_delivery("guid-before-restart", DeliveryState::Done, WAIT)
         .await;
@@ -154,8 +145,8 @@ async fn work_queued_before_a_restart_is_done_after_it(app: TestApp) {
 async fn two_processes_share_a_burst_and_do_each_delivery_once(app: TestApp) {
     const BURST: usize = 40;
     // Two "processes": separate worker pools with their own wake-up signals, one database.
-    let first = workers(&app, 3, app.queue.clone());
-    let second = workers(&app, 3, Arc::new(Notify::new()));
+    let first = workers(&app, 3);
+    let second = other_process_workers(&app, 3);
     for n in 0..BURST {
         let payload = installation_with(&[&format!("o/r{n}-feedstock")]);
         let reply = app
@@ -179,7 +170,7 @@ async fn two_processes_share_a_burst_and_do_each_delivery_once(app: TestApp) {
 }
 
 async fn a_payload_missing_what_its_flow_needs_fails_with_the_reason(app: TestApp) {
-    let pool = workers(&app, 1, app.queue.clone());
+    let pool = workers(&app, 1);
     let mut payload = fixture("pull_request/opened.payload.json");
     payload
         .as_object_mut()

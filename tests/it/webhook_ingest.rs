@@ -227,10 +227,14 @@ async fn when_the_delivery_cannot_be_stored_the_answer_is_503(app: TestApp) {
 }
 
 async fn without_a_webhook_secret_every_delivery_is_refused(app: TestApp) {
-    use pangeo_forge_orchestrator::auth::AdminKeys;
-    use pangeo_forge_orchestrator::server::{AppState, router};
+    use pangeo_forge_orchestrator::app::App;
+    use pangeo_forge_orchestrator::bakery::BakeryRegistry;
+    let mut config = crate::support::test_config(&app.test_db.url);
+    config.webhook_secret = None;
+    let unconfigured = App::assemble(&config, app.db().clone(), BakeryRegistry::default())
+        .expect("assembling the app");
     let unconfigured = TestApp {
-        router: router(AppState::new(app.db().clone(), AdminKeys::default())),
+        router: unconfigured.router(),
         ..app.clone()
     };
     let reply = unconfigured

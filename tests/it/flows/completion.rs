@@ -7,9 +7,9 @@ use crate::support::fake_github::FakePull;
 use crate::support::github_app::{BAKERY_SECRET, LOCAL_BAKERY, meta_yaml_for};
 use crate::support::webhooks::{Delivery, pr_comment};
 use axum::http::StatusCode;
+use pangeo_forge_orchestrator::bakery::timeouts;
 use pangeo_forge_orchestrator::db::RecipeRunPatch;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
-use pangeo_forge_orchestrator::jobs::timeouts;
 use serde_json::json;
 
 /// A feedstock PR (#2) synchronized with these recipes on `bakery`, and `/run` of the first;
@@ -206,7 +206,7 @@ async fn a_run_past_its_bakerys_limit_times_out_once(app: TestApp) {
     let (_, _, id) = running(&h, crate::support::github_app::BAKERY, &["gpcp"]).await;
     let ctx = h.context();
     assert_eq!(
-        timeouts::sweep(&ctx).await.expect("sweep"),
+        timeouts::sweep(&ctx.db, &ctx.bakeries).await.expect("sweep"),
         0,
         "not overdue yet"
     );
@@ -221,9 +221,9 @@ async fn a_run_past_its_bakerys_limit_times_out_once(app: TestApp) {
         )
         .await
         .expect("backdate");
-    assert_eq!(timeouts::sweep(&ctx).await.expect("sweep"), 1);
+    assert_eq!(timeouts::sweep(&ctx.db, &ctx.bakeries).await.expect("sweep"), 1);
     assert_eq!(
-        timeouts::sweep(&ctx).await.expect("sweep"),
+        timeouts::sweep(&ctx.db, &ctx.bakeries).await.expect("sweep"),
         0,
         "queued once"
     );

@@ -4,13 +4,14 @@
 use super::fake_github::FakeGithub;
 use super::http::TestApp;
 use pangeo_forge_orchestrator::bakery::BakeryRegistry;
-use pangeo_forge_orchestrator::config::{AppSettings, DEFAULT_DASHBOARD_URL};
+use super::test_config;
+use pangeo_forge_orchestrator::app::App;
+use pangeo_forge_orchestrator::config::{AppSettings, Config, DEFAULT_DASHBOARD_URL};
 use pangeo_forge_orchestrator::db::entities::{bakery, feedstock, recipe_run};
 use pangeo_forge_orchestrator::db::enums::RunStatus;
 use pangeo_forge_orchestrator::db::{NewBakery, NewFeedstock, NewRecipeRun};
 use pangeo_forge_orchestrator::flows::FlowContext;
-use pangeo_forge_orchestrator::jobs::Workers;
-use pangeo_forge_orchestrator::jobs::local::LocalJobs;
+use pangeo_forge_orchestrator::queue::Workers;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -121,6 +122,15 @@ impl GithubAppHarness {
             runner: runner.unwrap_or_else(fake_runner),
             bakeries_dir,
         };
+        let assembled = App::assemble(
+            &harness.config(),
+            harness.app.db().clone(),
+            harness.bakeries.clone(),
+        )
+        .expect("assembling the app");
+        harness.app.router = assembled.router();
+        harness.app.queue = assembled.wakeup();
+        harness.app.orchestrator = assembled;
         harness.start_workers();
         harness
     }
@@ -138,21 +148,24 @@ impl GithubAppHarness {
         }
     }
 
+    /// The configuration the app runs with: the test app's, plus the fake GitHub, the
+    /// harness's bakeries and runner.
+    pub fn config(&self) -> Config {
+        let mut config = test_config(&self.app.test_db.url);
+        config.github = Some(self.github.app_config());
+        config.app = self.settings();
+        config
+    }
+
     /// What the flows can reach.
     pub fn context(&self) -> FlowContext {
-        FlowContext {
-            db: self.app.db().clone(),
-            app: self.settings(),
-            github: Some(self.github.app()),
-            bakeries: self.bakeries.clone(),
-            local_jobs: LocalJobs::new(self.app.queue.clone()),
-        }
+        self.app.orchestrator.flows().clone()
     }
 
     /// Starts two workers woken by the app's webhook route (as `serve` does).
     pub fn start_workers(&mut self) {
         if self.workers.is_none() {
-            self.workers = Some(Workers::start(self.context(), 2, self.app.queue.clone()));
+            self.workers = Some(self.app.orchestrator.start_workers());
         }
     }
 

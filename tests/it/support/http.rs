@@ -5,9 +5,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use pangeo_forge_orchestrator::auth::{AdminKeys, Secret};
+use pangeo_forge_orchestrator::app::App;
+use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::db::Database;
-use pangeo_forge_orchestrator::server::{AppState, router};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -47,6 +47,8 @@ impl Reply {
 pub struct TestApp {
     pub test_db: Arc<TestDb>,
     pub router: Router,
+    /// The assembled app the router came from (its workers are started on demand).
+    pub orchestrator: App,
     /// The signal the webhook route wakes workers with.
     pub queue: Arc<Notify>,
 }
@@ -55,14 +57,17 @@ impl TestApp {
     /// A fresh database and the router over it, with [`ADMIN_KEY`] as the admin key.
     pub async fn start(engine: Engine) -> TestApp {
         let test_db = TestDb::new(engine).await;
-        let keys = AdminKeys::new([ADMIN_KEY.to_owned()]).expect("admin key");
-        let state = AppState::new(test_db.db.clone(), keys)
-            .with_webhook_secret(Some(Secret::new(super::WEBHOOK_SECRET)));
-        let queue = state.queue.clone();
+        let app = App::assemble(
+            &super::test_config(&test_db.url),
+            test_db.db.clone(),
+            BakeryRegistry::default(),
+        )
+        .expect("assembling the app");
         TestApp {
             test_db: Arc::new(test_db),
-            router: router(state),
-            queue,
+            router: app.router(),
+            queue: app.wakeup(),
+            orchestrator: app,
         }
     }
 

@@ -11,6 +11,11 @@ pub mod webhooks;
 pub mod ws;
 
 pub use db::{Engine, TestDb};
+
+use pangeo_forge_orchestrator::auth::{AdminKeys, Secret};
+use pangeo_forge_orchestrator::config::{AppSettings, Config, DEFAULT_DASHBOARD_URL};
+use std::net::SocketAddr;
+use std::time::Duration;
 pub use http::{TestApp, error_code, error_message};
 
 /// The secret the test apps' webhook deliveries are signed with.
@@ -18,6 +23,28 @@ pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 /// The admin key the test apps accept.
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+
+/// The configuration the test apps run with: `database_url`, [`ADMIN_KEY`],
+/// [`WEBHOOK_SECRET`], no GitHub App, no bakeries directory, two workers.
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        admin_keys: AdminKeys::new([ADMIN_KEY.to_owned()]).expect("admin key"),
+        github: None,
+        webhook_secret: Some(Secret::new(WEBHOOK_SECRET)),
+        workers: 2,
+        app: AppSettings {
+            app_name: "pfo-test".into(),
+            public_url: "http://127.0.0.1:1".into(),
+            dashboard_url: DEFAULT_DASHBOARD_URL.into(),
+            bakeries_dir: None,
+            runner_command: "false".into(),
+            runner_timeout: Duration::from_secs(5),
+            claim_lease: Duration::from_secs(120),
+        },
+    }
+}
 
 /// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL:
 /// `both_engines!(my_test);` declares `my_test::sqlite` and `my_test::postgres`.

@@ -51,7 +51,7 @@ impl TestApp {
 /// resolvers ran (so later changes reach them), and stopped ones were dropped.
 pub async fn wait_for_subscribers(db: &Database, n: usize) {
     tokio::time::timeout(WAIT, async {
-        while db.events().subscriber_count() != n {
+        while db.changes().subscriber_count() != n {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
@@ -59,7 +59,7 @@ pub async fn wait_for_subscribers(db: &Database, n: usize) {
     .unwrap_or_else(|_| {
         panic!(
             "{} subscribers after {WAIT:?}, expected {n}",
-            db.events().subscriber_count()
+            db.changes().subscriber_count()
         )
     });
 }

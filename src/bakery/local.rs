@@ -7,7 +7,7 @@
 use crate::bakery::runner::{RunnerOutcome, RunnerRequest, submit};
 use crate::db::Database;
 use crate::db::enums::RunConclusion;
-use crate::flows::tasks::{Completion, Task, enqueue};
+use crate::queue::tasks::{Completion, Task, enqueue};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! One event stream for every writer. Every change to a run (created, status, conclusion,
+//! One stream of committed changes for every writer. Every change to a run (created, status, conclusion,
 //! dataset, logs), a dataset created, or a webhook delivery's state is published after its
 //! transaction commits, and reaches every subscriber of every replica:
 //!
@@ -10,7 +10,7 @@
 //! The broadcast channel is bounded ([`CHANNEL_CAPACITY`]): a slow subscriber never delays
 //! the writer or the others; it lags, is told so, and resynchronises from the database
 //! (see `graphql::subscriptions`). After the PostgreSQL listener reconnects, a
-//! [`Event::Resync`] tells every subscriber to do the same, since notifications sent while
+//! [`Change::Resync`] tells every subscriber to do the same, since notifications sent while
 //! it was away are lost.
 
 use crate::db::Database;
@@ -31,7 +31,7 @@ pub const LISTENER_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A change, as subscribers receive it.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum Change {
     /// A run was created or changed; the row as committed.
     Run(Arc<recipe_run::Model>),
     /// A successful run's dataset was recorded.
@@ -44,22 +44,22 @@ pub enum Event {
 
 /// Publishes changes and hands out subscriptions. Cheap to clone; one per database handle.
 #[derive(Clone, Debug)]
-pub struct EventBus {
+pub struct ChangeBus {
     inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
 struct Inner {
-    sender: broadcast::Sender<Event>,
+    sender: broadcast::Sender<Change>,
     listening: AtomicBool,
     /// `true` once the PostgreSQL listener has run `LISTEN` the first time.
     ready: watch::Sender<bool>,
 }
 
-impl Default for EventBus {
+impl Default for ChangeBus {
     fn default() -> Self {
         let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
-        EventBus {
+        ChangeBus {
             inner: Arc::new(Inner {
                 sender,
                 listening: AtomicBool::new(false),
@@ -102,7 +102,7 @@ impl Notice {
     }
 }
 
-impl EventBus {
+impl ChangeBus {
     /// How many subscribers this process holds.
     pub fn subscriber_count(&self) -> usize {
         self.inner.sender.receiver_count()
@@ -111,7 +111,7 @@ impl EventBus {
     /// A new subscription to every change. On PostgreSQL, starts this replica's listener on
     /// first use and waits (at most [`LISTENER_READY_TIMEOUT`]) until it is LISTENing, so a
     /// change committed after this returns is seen — on any replica.
-    pub async fn subscribe(&self, db: &Database) -> broadcast::Receiver<Event> {
+    pub async fn subscribe(&self, db: &Database) -> broadcast::Receiver<Change> {
         if db.backend() == DbBackend::Postgres {
             if !self.inner.listening.swap(true, Ordering::SeqCst) {
                 tokio::spawn(listen(
@@ -141,7 +141,7 @@ impl EventBus {
             }
             return;
         }
-        let _ = self.inner.sender.send(Event::Run(Arc::new(run.clone())));
+        let _ = self.inner.sender.send(Change::Run(Arc::new(run.clone())));
         if dataset_created {
             load_and_send(db, &self.inner.sender, Notice::Dataset(run.id)).await;
         }
@@ -184,7 +184,7 @@ async fn notify(db: &Database, notice: Notice) {
     }
 }
 
-async fn load_and_send(db: &Database, sender: &broadcast::Sender<Event>, notice: Notice) {
+async fn load_and_send(db: &Database, sender: &broadcast::Sender<Change>, notice: Notice) {
     // Nobody listens in this process: no row to load.
     if sender.receiver_count() == 0 {
         return;
@@ -195,19 +195,19 @@ async fn load_and_send(db: &Database, sender: &broadcast::Sender<Event>, notice:
             .await
             .ok()
             .flatten()
-            .map(|r| Event::Run(Arc::new(r))),
+            .map(|r| Change::Run(Arc::new(r))),
         Notice::Dataset(run_id) => db
             .dataset_of_run(run_id)
             .await
             .ok()
             .flatten()
-            .map(|d| Event::Dataset(Arc::new(d))),
+            .map(|d| Change::Dataset(Arc::new(d))),
         Notice::Delivery(id) => db
             .delivery(id)
             .await
             .ok()
             .flatten()
-            .map(|d| Event::Delivery(Arc::new(d))),
+            .map(|d| Change::Delivery(Arc::new(d))),
     };
     if let Some(event) = event {
         let _ = sender.send(event);
@@ -216,7 +216,7 @@ async fn load_and_send(db: &Database, sender: &broadcast::Sender<Event>, notice:
 
 /// This replica's PostgreSQL listener: reconnects forever, announcing a resync after each
 /// reconnection.
-async fn listen(db: Database, sender: broadcast::Sender<Event>, ready: watch::Sender<bool>) {
+async fn listen(db: Database, sender: broadcast::Sender<Change>, ready: watch::Sender<bool>) {
     use sea_orm::sqlx::postgres::PgListener;
     let mut first = true;
     loop {
@@ -239,7 +239,7 @@ async fn listen(db: Database, sender: broadcast::Sender<Event>, ready: watch::Se
             continue;
         };
         if !first {
-            let _ = sender.send(Event::Resync);
+            let _ = sender.send(Change::Resync);
         }
         first = false;
         ready.send_replace(true);

@@ -1,7 +1,17 @@
-//! The two ways a flow fails: worth another try later, or final.
+//! How a piece of queued work ends: an [`Outcome`], or a [`FlowError`] that says whether
+//! trying again later may help.
 
 use crate::db::DbError;
 use std::time::Duration;
+
+/// How a delivery's processing ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Work was done; the note says what.
+    Done(String),
+    /// Nothing to do; the note says why.
+    Ignored(String),
+}
 
 /// Why a flow stopped.
 #[derive(Debug, thiserror::Error)]

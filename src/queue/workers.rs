@@ -1,19 +1,13 @@
-//! The durable work queue's workers. The queue itself is the `webhook_delivery` table
-//! (see [`crate::db::Database::claim_next_delivery`]); this module claims deliveries,
-//! runs their flow, and records how each ended: `done`, `ignored`, queued again with
-//! backoff (a failure that may pass), or `failed` (one that will not, or too many tries).
+//! The workers: each claims the next due delivery, runs the [`Handler`] on it while
+//! renewing its claim, and records how it ended.
 
-pub mod local;
-mod retry;
-pub mod timeouts;
-
-pub use retry::{MAX_ATTEMPTS, backoff};
-
-use crate::db::Finish;
+use super::outcome::{FlowError, Outcome};
+use super::retry::{MAX_ATTEMPTS, backoff};
 use crate::db::entities::webhook_delivery;
 use crate::db::enums::DeliveryState;
-use crate::flows::{self, FlowContext, FlowError, Outcome};
+use crate::db::{Database, Finish};
 use chrono::Utc;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -24,29 +18,57 @@ use tracing::Instrument;
 /// other processes, retries coming due).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// A pool of workers sharing this process's queue wake-up signal.
+/// What the workers do with a claimed delivery (the flows implement it).
+pub trait Handler: Clone + Send + Sync + 'static {
+    /// Processes one claimed delivery.
+    fn handle(
+        &self,
+        delivery: &webhook_delivery::Model,
+    ) -> impl Future<Output = Result<Outcome, FlowError>> + Send;
+}
+
+/// A pool of workers sharing this process's queue wake-up signal, and the background
+/// tasks that stop with them.
 pub struct Workers {
     tasks: JoinSet<()>,
     stop: watch::Sender<bool>,
 }
 
 impl Workers {
-    /// Starts `count` workers named `<process>-<n>`.
-    pub fn start(ctx: FlowContext, count: usize, wakeup: Arc<Notify>) -> Workers {
+    /// Starts `count` workers named `<process>-<n>`, whose claims last `lease` unrenewed
+    /// (`PFO_CLAIM_LEASE_SECS`) and are renewed every third of it while a flow runs.
+    pub fn start<H: Handler>(
+        db: Database,
+        handler: H,
+        count: usize,
+        lease: Duration,
+        wakeup: Arc<Notify>,
+    ) -> Workers {
         let (stop, stopped) = watch::channel(false);
         let process = process_name();
         let mut tasks = JoinSet::new();
         for n in 0..count {
             let worker = Worker {
                 name: format!("{process}-{n}"),
-                ctx: ctx.clone(),
+                db: db.clone(),
+                handler: handler.clone(),
+                lease,
                 wakeup: wakeup.clone(),
                 stopped: stopped.clone(),
             };
             tasks.spawn(worker.run());
         }
-        tasks.spawn(sweep_timeouts(ctx, wakeup, stopped));
         Workers { tasks, stop }
+    }
+
+    /// Runs `task` beside the workers (the timeout sweep): it is given the stop signal,
+    /// and [`Workers::shutdown`] waits for it too.
+    pub fn run_beside<F, Fut>(&mut self, task: F)
+    where
+        F: FnOnce(watch::Receiver<bool>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(task(self.stop.subscribe()));
     }
 
     /// Stops taking work and waits for the flows in progress to end.
@@ -69,31 +91,27 @@ fn rand_u32() -> u32 {
     hasher.finish() as u32
 }
 
-struct Worker {
+struct Worker<H> {
     name: String,
-    ctx: FlowContext,
+    db: Database,
+    handler: H,
+    lease: Duration,
     wakeup: Arc<Notify>,
     stopped: watch::Receiver<bool>,
 }
 
-impl Worker {
+impl<H: Handler> Worker<H> {
     /// How long a claim lasts before another worker may take the delivery over
     /// (`PFO_CLAIM_LEASE_SECS`); renewed every third of it while the flow runs.
     fn lease(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.ctx.app.claim_lease)
-            .unwrap_or_else(|_| chrono::Duration::seconds(120))
+        chrono::Duration::from_std(self.lease).unwrap_or_else(|_| chrono::Duration::seconds(120))
     }
 
     async fn run(mut self) {
         tracing::debug!(worker = %self.name, "worker started");
         while !*self.stopped.borrow() {
             let lease_until = Utc::now() + self.lease();
-            match self
-                .ctx
-                .db
-                .claim_next_delivery(&self.name, lease_until)
-                .await
-            {
+            match self.db.claim_next_delivery(&self.name, lease_until).await {
                 Ok(Some(delivery)) => self.process(delivery).await,
                 Ok(None) => self.idle(POLL_INTERVAL).await,
                 Err(e) => {
@@ -134,7 +152,7 @@ impl Worker {
         } else {
             self.run_flow(&delivery).instrument(span.clone()).await
         };
-        let db = &self.ctx.db;
+        let db = &self.db;
         let recorded = match finish {
             Ok(Outcome::Done(note)) => {
                 tracing::info!(parent: &span, %note, "delivery done");
@@ -188,37 +206,22 @@ impl Worker {
 
     /// Runs the flow while renewing the claim, so a long flow keeps its delivery.
     async fn run_flow(&self, delivery: &webhook_delivery::Model) -> Result<Outcome, FlowError> {
-        let flow = flows::handle(&self.ctx, delivery);
+        let flow = self.handler.handle(delivery);
         tokio::pin!(flow);
-        let mut renew = tokio::time::interval(self.ctx.app.claim_lease / 3);
+        let mut renew = tokio::time::interval(self.lease / 3);
         renew.tick().await;
         loop {
             tokio::select! {
                 outcome = &mut flow => return outcome,
                 _ = renew.tick() => {
                     let until = Utc::now() + self.lease();
-                    match self.ctx.db.extend_claim(delivery.id, &self.name, until).await {
+                    match self.db.extend_claim(delivery.id, &self.name, until).await {
                         Ok(true) => {}
                         Ok(false) => tracing::warn!(delivery = %delivery.guid, "claim lost to another worker"),
                         Err(e) => tracing::warn!(delivery = %delivery.guid, error = %e, "cannot renew the claim"),
                     }
                 }
             }
-        }
-    }
-}
-
-/// Sweeps for timed-out runs every [`timeouts::SWEEP_INTERVAL`] until stopped.
-async fn sweep_timeouts(ctx: FlowContext, wakeup: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
-    while !*stopped.borrow() {
-        match timeouts::sweep(&ctx).await {
-            Ok(0) => {}
-            Ok(_) => wakeup.notify_waiters(),
-            Err(e) => tracing::warn!(error = %e, "the timeout sweep failed; trying again later"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(timeouts::SWEEP_INTERVAL) => {}
-            _ = stopped.changed() => {}
         }
     }
 }
