@@ -24,7 +24,6 @@
 //! docs/architecture.md draws the modules and the invariants.
 
 pub mod app;
-pub mod auth;
 pub mod bakery;
 pub mod bench;
 pub mod bench_live;

@@ -4,7 +4,7 @@
 
 use super::load::{self, Call, MakeRequest, Sample, Until};
 use super::{BenchArgs, ms};
-use crate::auth::{AdminKeys, Secret};
+use crate::config::{AdminKeys, Secret};
 use crate::db::enums::DeliveryState;
 use crate::db::{Database, NewDelivery};
 use crate::server::AppState;

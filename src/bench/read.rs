@@ -4,7 +4,7 @@
 
 use super::load::{self, Call, MakeRequest, Sample, Until};
 use super::{BenchArgs, ms};
-use crate::auth::AdminKeys;
+use crate::config::AdminKeys;
 use crate::db::Database;
 use crate::server::AppState;
 use http::StatusCode;

@@ -4,14 +4,15 @@
 //! start-up with a message naming the bad setting. Nothing else reads the environment.
 
 mod app;
+mod secrets;
 
 pub use app::{
     AppSettings, DEFAULT_APP_NAME, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_DASHBOARD_URL,
     DEFAULT_RUNNER_COMMAND, DEFAULT_RUNNER_TIMEOUT_SECS,
 };
 
-use crate::auth::{AdminKeys, Secret};
 use app::{FileApp, app_settings};
+pub use secrets::{AdminKeys, MIN_ADMIN_KEY_LEN, Secret};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@ use super::recipe_source::recipe_dirs;
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal, messages};
 use crate::db::{DbError, NewFeedstock};
 use crate::github::Installation;
-use crate::webhooks::event::PullRequestEvent;
+use crate::webhooks::payload::PullRequestEvent;
 
 const WORKING_BRANCH: &str = "create-feedstock";
 

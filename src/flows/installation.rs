@@ -6,7 +6,7 @@
 
 use super::FlowError;
 use crate::db::{Database, NewFeedstock};
-use crate::webhooks::event::{RepoKind, RepositoriesAdded, repo_kind};
+use crate::webhooks::payload::{RepoKind, RepositoriesAdded, repo_kind};
 
 /// Registers the Pangeo Forge repositories of `event`; returns a note of what it did.
 pub async fn register_feedstocks(

@@ -1,5 +1,5 @@
 //! The flows: what each webhook delivery does, one module per flow. A flow reads
-//! a typed event ([`crate::webhooks::event`]), calls the database facade, GitHub and the
+//! a typed event ([`crate::webhooks::payload`]), calls the database facade, GitHub and the
 //! bakeries, and ends with an [`Outcome`] or a [`FlowError`] that says whether trying again
 //! may help. Flows run from the durable queue ([`crate::queue`]), never inside the webhook
 //! request; steps that create something on GitHub are journaled ([`journal`]) so a retry
@@ -26,7 +26,7 @@ pub use context::FlowContext;
 use crate::db::entities::webhook_delivery;
 use crate::db::enums::RunConclusion;
 use crate::queue::tasks::{Completion, Task};
-use crate::webhooks::event::{self, GithubEvent, PullRequestAction};
+use crate::webhooks::payload::{self, GithubEvent, PullRequestAction};
 use crate::webhooks::status;
 use journal::Journal;
 
@@ -71,7 +71,7 @@ pub async fn handle(
             Task::Cancel { recipe_run_id } => rerun::cancel(ctx, &mut journal, recipe_run_id).await,
         };
     }
-    let parsed = event::parse(&delivery.event, &delivery.payload)
+    let parsed = payload::parse(&delivery.event, &delivery.payload)
         .map_err(|e| FlowError::fail(e.to_string()))?;
     let Some(event) = parsed else {
         return ignored(format!(
@@ -94,10 +94,10 @@ pub async fn handle(
             let gh = ctx.installation_for(delivery)?;
             match (pr.action, pr.merged, kind) {
                 (PullRequestAction::Closed, false, _) => ignored("closed without merging"),
-                (PullRequestAction::Closed, true, event::RepoKind::StagedRecipes) => {
+                (PullRequestAction::Closed, true, payload::RepoKind::StagedRecipes) => {
                     create_feedstock::create_feedstock(ctx, &gh, &mut journal, &pr).await
                 }
-                (PullRequestAction::Closed, true, event::RepoKind::Feedstock) => {
+                (PullRequestAction::Closed, true, payload::RepoKind::Feedstock) => {
                     production::production_runs(ctx, &gh, &mut journal, &pr).await
                 }
                 _ => {

@@ -12,7 +12,7 @@ use crate::db::entities::recipe_run;
 use crate::db::enums::RunStatus;
 use crate::db::{NewRecipeRun, RecipeRunPatch};
 use crate::github::Installation;
-use crate::webhooks::event::PullRequestEvent;
+use crate::webhooks::payload::PullRequestEvent;
 
 /// Runs the flow for a merged feedstock PR.
 pub async fn production_runs(

@@ -6,7 +6,7 @@ use super::messages::{self, CheckOutput};
 use super::{Doing, FlowError};
 use crate::github::Installation;
 use crate::meta::{Meta, parse_meta};
-use crate::webhooks::event::{RepoKind, Repository};
+use crate::webhooks::payload::{RepoKind, Repository};
 use std::collections::BTreeSet;
 
 /// Where the recipe of a PR is.

@@ -10,7 +10,7 @@ use crate::db::entities::{feedstock, recipe_run};
 use crate::db::enums::{RunConclusion, RunStatus};
 use crate::db::{Database, DbError, NewRecipeRun, RecipeRunPatch, RunCompletion, log_tail};
 use crate::github::Installation;
-use crate::webhooks::event::{RepoKind, repo_kind};
+use crate::webhooks::payload::{RepoKind, repo_kind};
 use std::time::Duration;
 
 /// How long a bakery's cancel command may run.

@@ -12,7 +12,7 @@ use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal, messages};
 use crate::db::enums::RunStatus;
 use crate::db::listing::{Page, RecipeRunFilter, Sort, SortDirection};
 use crate::github::Installation;
-use crate::webhooks::event::{IssueCommentEvent, RepoKind};
+use crate::webhooks::payload::{IssueCommentEvent, RepoKind};
 
 /// Runs the flow for one comment.
 pub async fn on_comment(

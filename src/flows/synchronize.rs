@@ -9,7 +9,7 @@ use super::recipe_source;
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal};
 use crate::db::NewRecipeRun;
 use crate::github::{Installation, NewCheckRun};
-use crate::webhooks::event::{PullRequestEvent, RepoKind};
+use crate::webhooks::payload::{PullRequestEvent, RepoKind};
 
 /// Runs the flow for one pull request event.
 pub async fn synchronize(

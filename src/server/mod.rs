@@ -5,12 +5,13 @@
 mod dashboard;
 mod graphql_http;
 mod health;
+mod metrics;
 mod playground;
 mod rest;
 mod webhook;
 pub mod ws;
 
-use crate::auth::{AdminKeys, Secret};
+use crate::config::{AdminKeys, Secret};
 use crate::db::Database;
 use crate::graphql::run_control::QueueSignal;
 use crate::graphql::{AppSchema, build_schema_with_queue};
@@ -73,7 +74,7 @@ pub fn router(state: AppState) -> Router {
     let hooks = Router::new()
         .route("/github/hooks/", post(webhook::receive))
         .route("/github/hooks", post(webhook::receive))
-        .route_layer(axum::middleware::from_fn(health::track))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BYTES))
         .layer(RequestBodyLimitLayer::new(webhook::MAX_WEBHOOK_BYTES));
     let api = Router::new()
@@ -86,9 +87,9 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(dashboard::page))
         .route("/dashboard/assets/{file}", get(dashboard::asset))
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
+        .route("/metrics", get(metrics::metrics))
         .merge(rest::routes())
-        .route_layer(axum::middleware::from_fn(health::track))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(api)

@@ -17,7 +17,7 @@ mod transport;
 
 use super::AppState;
 use super::graphql_http::caller;
-use crate::auth::AdminKeys;
+use crate::config::AdminKeys;
 use crate::graphql::auth::Caller;
 use async_graphql::futures_util::{SinkExt, StreamExt, future};
 use async_graphql::http::{WebSocket as GraphQLWebSocket, WebSocketProtocols, WsMessage};

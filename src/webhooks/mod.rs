@@ -6,15 +6,15 @@
 //! are present; the body is JSON. Anything after the signature check is stored, even a
 //! malformed payload (as `failed`, with the reason), so nothing verified is lost.
 
-pub mod event;
+pub mod payload;
 pub mod signature;
 pub mod status;
 
-use crate::auth::Secret;
+use crate::config::Secret;
 use crate::db::entities::webhook_delivery;
 use crate::db::enums::DeliveryState;
 use crate::db::{Database, DbError, NewDelivery, Recorded};
-use event::Handling;
+use payload::Handling;
 pub use signature::SignatureError;
 
 /// The parts of a webhook request ingestion looks at.
@@ -128,7 +128,7 @@ pub async fn ingest(
             new.action = envelope.action;
             new.repository = envelope.repository.map(|r| r.full_name);
             new.installation_id = envelope.installation.map(|i| i.id);
-            event::handling(event, new.action.as_deref())
+            payload::handling(event, new.action.as_deref())
         }
         Err(e) => {
             let reason = format!("the body is not a JSON object: {e}");

@@ -5,7 +5,7 @@
 use pangeo_forge_orchestrator::bakery::{decode_job_name, encode_job_name};
 use pangeo_forge_orchestrator::flows::commands;
 use pangeo_forge_orchestrator::meta::parse_meta;
-use pangeo_forge_orchestrator::webhooks::{event, signature, status};
+use pangeo_forge_orchestrator::webhooks::{payload, signature, status};
 use proptest::prelude::*;
 
 proptest! {
@@ -32,7 +32,7 @@ proptest! {
         ]),
         body in ".{0,400}",
     ) {
-        let _ = event::parse(name, &body);
+        let _ = payload::parse(name, &body);
     }
 
     #[test]
@@ -41,7 +41,7 @@ proptest! {
         number in any::<u64>(),
     ) {
         let body = serde_json::json!({"action": action, "number": number}).to_string();
-        if let Err(err) = event::parse("pull_request", &body) {
+        if let Err(err) = payload::parse("pull_request", &body) {
             prop_assert!(err.to_string().contains("missing field"), "{err}");
         }
     }

@@ -2,13 +2,13 @@
 //! twice, and final failures keep their reason.
 
 use crate::both_engines;
-use crate::support::{TestApp, test_config};
 use crate::support::webhooks::fixture;
+use crate::support::{TestApp, test_config};
 use axum::http::StatusCode;
 use chrono::Utc;
+use pangeo_forge_orchestrator::app::App;
 use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
-use pangeo_forge_orchestrator::app::App;
 use pangeo_forge_orchestrator::queue::Workers;
 use serde_json::{Value, json};
 use std::time::Duration;

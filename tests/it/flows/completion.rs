@@ -206,7 +206,9 @@ async fn a_run_past_its_bakerys_limit_times_out_once(app: TestApp) {
     let (_, _, id) = running(&h, crate::support::github_app::BAKERY, &["gpcp"]).await;
     let ctx = h.context();
     assert_eq!(
-        timeouts::sweep(&ctx.db, &ctx.bakeries).await.expect("sweep"),
+        timeouts::sweep(&ctx.db, &ctx.bakeries)
+            .await
+            .expect("sweep"),
         0,
         "not overdue yet"
     );
@@ -221,9 +223,16 @@ async fn a_run_past_its_bakerys_limit_times_out_once(app: TestApp) {
         )
         .await
         .expect("backdate");
-    assert_eq!(timeouts::sweep(&ctx.db, &ctx.bakeries).await.expect("sweep"), 1);
     assert_eq!(
-        timeouts::sweep(&ctx.db, &ctx.bakeries).await.expect("sweep"),
+        timeouts::sweep(&ctx.db, &ctx.bakeries)
+            .await
+            .expect("sweep"),
+        1
+    );
+    assert_eq!(
+        timeouts::sweep(&ctx.db, &ctx.bakeries)
+            .await
+            .expect("sweep"),
         0,
         "queued once"
     );

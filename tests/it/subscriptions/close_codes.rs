@@ -5,7 +5,7 @@ use super::RUNS;
 use crate::both_engines;
 use crate::support::ws::{WsClient, serve};
 use crate::support::{ADMIN_KEY, TestApp};
-use pangeo_forge_orchestrator::auth::AdminKeys;
+use pangeo_forge_orchestrator::config::AdminKeys;
 use pangeo_forge_orchestrator::server::ws::GRAPHQL_TRANSPORT_WS;
 use pangeo_forge_orchestrator::server::{AppState, router};
 use serde_json::{Value, json};

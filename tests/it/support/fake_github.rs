@@ -14,8 +14,8 @@ mod state;
 
 pub use state::{CheckRun, Comment, Deployment, DeploymentStatus, FakePull, Reaction};
 
-use pangeo_forge_orchestrator::auth::Secret;
 use pangeo_forge_orchestrator::config::GithubAppConfig;
+use pangeo_forge_orchestrator::config::Secret;
 use pangeo_forge_orchestrator::github::GithubApp;
 use serde_json::Value;
 use state::State;

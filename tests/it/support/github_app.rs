@@ -3,9 +3,9 @@
 
 use super::fake_github::FakeGithub;
 use super::http::TestApp;
-use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use super::test_config;
 use pangeo_forge_orchestrator::app::App;
+use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::config::{AppSettings, Config, DEFAULT_DASHBOARD_URL};
 use pangeo_forge_orchestrator::db::entities::{bakery, feedstock, recipe_run};
 use pangeo_forge_orchestrator::db::enums::RunStatus;

@@ -12,11 +12,11 @@ pub mod ws;
 
 pub use db::{Engine, TestDb};
 
-use pangeo_forge_orchestrator::auth::{AdminKeys, Secret};
+pub use http::{TestApp, error_code, error_message};
+use pangeo_forge_orchestrator::config::{AdminKeys, Secret};
 use pangeo_forge_orchestrator::config::{AppSettings, Config, DEFAULT_DASHBOARD_URL};
 use std::net::SocketAddr;
 use std::time::Duration;
-pub use http::{TestApp, error_code, error_message};
 
 /// The secret the test apps' webhook deliveries are signed with.
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
