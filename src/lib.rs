@@ -5,21 +5,27 @@
 //! and the original REST read routes.
 //!
 //! # Layout
-//! - [`config`]: the one configuration struct, from flags, environment and a TOML file.
-//! - [`auth`]: secrets and the admin API keys.
-//! - [`db`]: entities, migrations (crate `migration`) and the [`db::Database`] facade whose
-//!   verbs every other module calls.
-//! - [`bakery`]: bakery configuration files, job names and paths, and job submission
-//!   through `pangeo-forge-runner`.
+//! The modules are layers: each imports only those listed before it (a test,
+//! `module_layers`, fails on any loop).
+//! - [`config`]: the one configuration struct, from flags, environment and a TOML file,
+//!   with its secrets and admin API keys; [`telemetry`]: logging.
+//! - [`db`]: entities, migrations (crate `migration`), the [`db::Database`] facade whose
+//!   verbs every other module calls, and [`db::changes`], committed changes to every
+//!   subscriber of every replica.
 //! - [`meta`]: a feedstock's `meta.yaml`, parsed and checked.
-//! - [`github`]: the GitHub App client: installation tokens and the REST calls the flows make.
-//! - [`events`]: committed changes, to every subscriber of every replica.
-//! - [`flows`]: what each delivery does, one module per flow; [`jobs`]: the queue's workers.
+//! - [`metrics`]: this process's counters and the database counts `/metrics` shows.
+//! - [`webhooks`]: verifying and storing deliveries; [`webhooks::payload`], the typed GitHub
+//!   payloads flows read.
+//! - [`queue`]: the durable queue's workers, retry, and the server's own queued tasks.
+//! - [`github`]: the GitHub App client: installation tokens and the REST calls flows make.
+//! - [`bakery`]: bakery configuration files, job names and paths, job submission through
+//!   `pangeo-forge-runner`, local jobs and the timeout sweep.
+//! - [`flows`]: what each delivery does, one module per flow (the queue's handler).
 //! - [`graphql`]: the schema; one module per area, one batching loader.
-//! - [`server`]: axum routes (GraphQL over HTTP, GraphiQL, REST, health, webhooks).
-//! - [`webhooks`]: verifying and storing deliveries; the typed events flows read.
-//! - [`cli`] and [`telemetry`]: the command line and logging; [`bench`]: the `bench`
-//!   command's load generator and figures.
+//! - [`server`]: axum routes (GraphQL over HTTP and WebSocket, GraphiQL, dashboard, REST,
+//!   health, metrics, webhooks).
+//! - [`app`]: the one place the app is assembled and run (server, workers, sweep).
+//! - [`cli`]: the command line (`serve`, `migrate`, `schema`, `seed`).
 //!
 //! docs/architecture.md draws the modules and the invariants.
 

@@ -1,4 +1,4 @@
-//! The four tables of SPEC §2: bakery, feedstock, recipe_run and dataset.
+//! The four core tables: bakery, feedstock, recipe_run and dataset.
 //!
 //! The original kept a run's job metadata as a JSON string in `message`; here each field
 //! (job name, job id, deployment id, environment URL, error trace) is its own column.

@@ -9,13 +9,13 @@
 //! - [`local`]: jobs of local bakeries, run in the background, their ends queued.
 //! - [`timeouts`]: the sweep that times out runs their bakery no longer reports on.
 
-pub mod config;
-pub mod local;
-pub mod naming;
-pub mod output;
-pub mod registry;
-pub mod runner;
-pub mod secrets;
+pub(crate) mod config;
+pub(crate) mod local;
+pub(crate) mod naming;
+pub(crate) mod output;
+pub(crate) mod registry;
+pub(crate) mod runner;
+pub(crate) mod secrets;
 pub mod timeouts;
 
 pub use config::{BakeryConfig, BakeryConfigError};

@@ -1,7 +1,10 @@
 //! The one configuration struct. Settings come from command-line flags, environment
 //! variables (`DATABASE_URL`, `PFO_*`, `GITHUB_*`) and an optional TOML file
 //! (`--config` / `PFO_CONFIG`), in that order of precedence, and are validated here at
-//! start-up with a message naming the bad setting. Nothing else reads the environment.
+//! start-up with a message naming the bad setting. Nothing else reads the environment but
+//! the command line's global `--log-format` (`PFO_LOG_FORMAT`, in [`crate::cli`]: logging
+//! starts before the configuration loads, so its errors are logged in that format) and
+//! `RUST_LOG` ([`crate::telemetry`]).
 
 mod app;
 mod secrets;

@@ -1,5 +1,6 @@
-//! The vocabularies of SPEC §2, shared by the database, GraphQL (as enums) and the REST
-//! routes (as snake_case strings, exactly as the original API wrote them).
+//! The vocabularies of runs and datasets (status, conclusion, dataset type), shared by the
+//! database, GraphQL (as enums) and the REST routes (as snake_case strings, exactly as the
+//! original API wrote them).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

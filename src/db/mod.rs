@@ -4,12 +4,12 @@
 //! One code path serves both engines: `DATABASE_URL` picks SQLite (the embedded default)
 //! or PostgreSQL (production).
 
-pub mod changes;
+pub(crate) mod changes;
 pub mod entities;
 pub mod enums;
-pub mod error;
+pub(crate) mod error;
 pub mod listing;
-pub mod seed;
+pub(crate) mod seed;
 
 mod bakeries;
 mod datasets;

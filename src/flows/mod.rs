@@ -6,19 +6,19 @@
 //! resumes instead of repeating them.
 
 pub mod commands;
-pub mod completion;
+pub(crate) mod completion;
 mod context;
-pub mod create_feedstock;
-pub mod installation;
-pub mod journal;
-pub mod messages;
-pub mod production;
-pub mod recipe_source;
-pub mod report;
-pub mod rerun;
-pub mod slash_command;
-pub mod submission;
-pub mod synchronize;
+pub(crate) mod create_feedstock;
+pub(crate) mod installation;
+pub(crate) mod journal;
+pub(crate) mod messages;
+pub(crate) mod production;
+pub(crate) mod recipe_source;
+pub(crate) mod report;
+pub(crate) mod rerun;
+pub(crate) mod slash_command;
+pub(crate) mod submission;
+pub(crate) mod synchronize;
 
 pub use crate::queue::{Doing, FlowError, Outcome};
 pub use context::FlowContext;

@@ -19,7 +19,7 @@
 //! - `http`: the request helper every call goes through.
 //! - `checks`, `contents`, `pulls`, `repos`, `deployments`: the calls, by area.
 
-pub mod error;
+pub(crate) mod error;
 
 mod app_calls;
 mod checks;

@@ -4,18 +4,18 @@
 //! fields load through one batching [`loaders::DbLoader`], and every error carries
 //! `extensions.code` (see [`error`]).
 
-pub mod auth;
-pub mod bakery;
-pub mod connection;
-pub mod dataset;
-pub mod error;
-pub mod feedstock;
-pub mod loaders;
-pub mod recipe_run;
-pub mod run_control;
-pub mod stats;
-pub mod subscriptions;
-pub mod webhook_delivery;
+pub(crate) mod auth;
+pub(crate) mod bakery;
+pub(crate) mod connection;
+pub(crate) mod dataset;
+pub(crate) mod error;
+pub(crate) mod feedstock;
+pub(crate) mod loaders;
+pub(crate) mod recipe_run;
+pub(crate) mod run_control;
+pub(crate) mod stats;
+pub(crate) mod subscriptions;
+pub(crate) mod webhook_delivery;
 
 use crate::db::Database;
 use async_graphql::dataloader::DataLoader;

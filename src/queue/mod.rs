@@ -10,7 +10,7 @@
 
 mod outcome;
 mod retry;
-pub mod tasks;
+pub(crate) mod tasks;
 mod workers;
 
 pub use outcome::{Doing, FlowError, Outcome};

@@ -1,4 +1,4 @@
-//! The original REST read routes (SPEC §3), unchanged for today's pangeo-forge.org: same
+//! The original REST read routes, unchanged for today's pangeo-forge.org: same
 //! paths, query parameters and snake_case JSON, served by the same database verbs as
 //! GraphQL. Errors keep FastAPI's shapes: `{"detail": "…"}` (404) and
 //! `{"detail": [{"loc": […], "msg": "…", "type": "…"}]}` (422).

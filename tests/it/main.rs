@@ -19,6 +19,7 @@ mod graphql_queries;
 mod hostile;
 mod logs;
 mod metrics;
+mod module_layers;
 mod outage;
 mod queue;
 mod real_runner;

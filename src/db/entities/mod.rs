@@ -1,4 +1,4 @@
-//! sea-orm entities, one module per table (SPEC §2).
+//! sea-orm entities, one module per table.
 
 pub mod bakery;
 pub mod dataset;

@@ -27,7 +27,7 @@ pub struct Model {
     pub is_test: bool,
     pub dataset_type: Option<DatasetType>,
     pub dataset_public_url: Option<String>,
-    /// The bakery's job name (Dataflow: ≤ 64 characters, see SPEC §5).
+    /// The bakery's job name (Dataflow: ≤ 64 characters, see `bakery::naming`).
     pub job_name: Option<String>,
     /// The bakery's job id, as the runner printed it.
     pub job_id: Option<String>,
