@@ -71,7 +71,7 @@ impl App {
         );
         if config.github.is_none() {
             tracing::info!(
-                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH are not set: GitHub features are off"
+                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH are not set: GitHub features are off; runs complete without being reported to GitHub"
             );
         }
         if config.webhook_secret.is_none() {

@@ -9,7 +9,7 @@ pub mod entities;
 pub mod enums;
 pub(crate) mod error;
 pub mod listing;
-pub(crate) mod seed;
+pub mod seed;
 
 mod bakeries;
 mod datasets;

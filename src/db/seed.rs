@@ -2,6 +2,7 @@
 //! three bakeries, five feedstocks (staged-recipes among them) and runs in every state.
 
 use super::enums::{DatasetType, RunConclusion, RunStatus};
+use super::listing::RecipeRunFilter;
 use super::{Database, DbError, NewBakery, NewFeedstock, NewRecipeRun};
 use chrono::{Duration, Utc};
 
@@ -14,7 +15,7 @@ pub enum SeedOutcome {
         feedstocks: usize,
         recipe_runs: usize,
     },
-    /// The demo bakery already exists; nothing was written.
+    /// The demo runs are already there; nothing was written.
     AlreadySeeded,
 }
 
@@ -64,21 +65,36 @@ fn demo_sha(n: usize) -> String {
     format!("{:040x}", 0x5eed_0000_u64 + n as u64 * 0x1_0001)
 }
 
-/// Loads the demo set unless it is already there.
+/// Whether the demo runs are there: only `seed` writes runs at [`demo_sha`]s (bakery and
+/// feedstock names are real ones, which an operator may have registered).
+async fn already_seeded(db: &Database) -> Result<bool, DbError> {
+    let filter = RecipeRunFilter {
+        head_sha: Some(demo_sha(0)),
+        ..Default::default()
+    };
+    Ok(db.count_recipe_runs(&filter).await? > 0)
+}
+
+/// Loads the demo set unless it is already there. Bakeries and feedstocks that already
+/// exist (registered from `PFO_BAKERIES_DIR`, or installed) are used as they are.
 pub async fn seed(db: &Database) -> Result<SeedOutcome, DbError> {
-    if db.bakery_by_name(BAKERIES[0].0).await?.is_some() {
+    if already_seeded(db).await? {
         return Ok(SeedOutcome::AlreadySeeded);
     }
     let mut bakeries = Vec::new();
     for (name, region, description) in BAKERIES {
-        bakeries.push(
-            db.create_bakery(NewBakery {
-                name: (*name).into(),
-                region: (*region).into(),
-                description: (*description).into(),
-            })
-            .await?,
-        );
+        let bakery = match db.bakery_by_name(name).await? {
+            Some(found) => found,
+            None => {
+                db.create_bakery(NewBakery {
+                    name: (*name).into(),
+                    region: (*region).into(),
+                    description: (*description).into(),
+                })
+                .await?
+            }
+        };
+        bakeries.push(bakery);
     }
     let mut feedstocks = Vec::new();
     for spec in FEEDSTOCKS {
@@ -96,7 +112,8 @@ pub async fn seed(db: &Database) -> Result<SeedOutcome, DbError> {
         feedstocks.push(feedstock);
     }
 
-    let start = Utc::now() - Duration::days(30);
+    let now = Utc::now();
+    let start = now - Duration::days(30);
     let mut runs = 0;
     for (f, feedstock) in feedstocks.iter().enumerate() {
         let name = feedstock
@@ -111,8 +128,14 @@ pub async fn seed(db: &Database) -> Result<SeedOutcome, DbError> {
             let bakery = &bakeries[n % bakeries.len()];
             let is_test = f == 0 || s % 3 == 0;
             let recipe_id = format!("{name}-{}", ["daily", "monthly", "annual"][s % 3]);
-            let started_at = start + Duration::hours(n as i64 * 7);
             let completed = *status == RunStatus::Completed;
+            // Runs not yet over started minutes ago, so that the timeout sweep of the
+            // `serve` that follows leaves them running.
+            let started_at = if completed {
+                start + Duration::hours(n as i64 * 7)
+            } else {
+                now - Duration::minutes(5 + n as i64)
+            };
             let success = *conclusion == Some(RunConclusion::Success);
             let subpath = if is_test {
                 format!(

@@ -28,6 +28,7 @@ mod rest_api;
 mod row_counts;
 mod sample;
 mod schema_sync;
+mod seed;
 mod statement_count;
 mod subscriptions;
 mod webhook_ingest;
