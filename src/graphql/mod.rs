@@ -10,6 +10,7 @@ pub(crate) mod connection;
 pub(crate) mod dataset;
 pub(crate) mod error;
 pub(crate) mod feedstock;
+pub mod introspection;
 pub(crate) mod loaders;
 pub(crate) mod recipe_run;
 pub(crate) mod run_control;
@@ -23,6 +24,9 @@ use async_graphql::{MergedObject, Schema};
 
 /// How deep a query may nest (a page of feedstocks → runs → bakery is 5 deep).
 pub const MAX_DEPTH: usize = 12;
+/// How deep an operation of only introspection fields may nest: the standard
+/// introspection query is 15 deep; a few levels more for other tools' variants.
+pub const MAX_INTROSPECTION_DEPTH: usize = 20;
 /// How many fields a query may select in all.
 pub const MAX_COMPLEXITY: usize = 1000;
 
@@ -54,15 +58,27 @@ pub fn build_schema(db: Option<Database>) -> AppSchema {
     build_schema_with_queue(db, run_control::QueueSignal::default())
 }
 
-/// Builds the schema whose mutations wake the workers through `queue`.
-pub fn build_schema_with_queue(db: Option<Database>, queue: run_control::QueueSignal) -> AppSchema {
-    let mut builder = Schema::build(
+/// The schema that answers operations of only introspection fields
+/// ([`introspection::is_introspection_only`]): no database, a deeper limit.
+pub fn build_introspection_schema() -> AppSchema {
+    builder(MAX_INTROSPECTION_DEPTH).finish()
+}
+
+fn builder(
+    depth: usize,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
+    Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         subscriptions::SubscriptionRoot,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_depth(depth)
+    .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// Builds the schema whose mutations wake the workers through `queue`.
+pub fn build_schema_with_queue(db: Option<Database>, queue: run_control::QueueSignal) -> AppSchema {
+    let mut builder = builder(MAX_DEPTH);
     if let Some(db) = db {
         // Sibling groups already batch a whole page; waiting 1 ms (the default) for more
         // keys only adds latency.

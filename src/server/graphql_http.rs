@@ -8,6 +8,7 @@
 
 use super::{AppState, playground};
 use crate::graphql::auth::Caller;
+use crate::graphql::introspection::is_introspection_only;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
 use axum::body::Bytes;
@@ -88,6 +89,12 @@ pub async fn post_graphql(
         );
     }
     match serde_json::from_slice::<BatchRequest>(&body) {
+        // A misspelt or missing `query` is a bad request, not an empty document.
+        Ok(batch) if batch.iter().any(|r| r.query.trim().is_empty()) => error_response(
+            StatusCode::BAD_REQUEST,
+            &headers,
+            "the request has no `query`: send {\"query\": \"<GraphQL document>\"}",
+        ),
         Ok(batch) => execute(&state, &headers, batch).await,
         Err(e) => error_response(
             StatusCode::BAD_REQUEST,
@@ -99,14 +106,32 @@ pub async fn post_graphql(
 
 async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> Response {
     let caller = caller(state, headers);
-    let response = state.schema.execute_batch(batch.data(caller)).await;
+    let schema = if batch
+        .iter()
+        .all(|r| is_introspection_only(&r.query, r.operation_name.as_deref()))
+    {
+        &state.introspection_schema
+    } else {
+        &state.schema
+    };
+    let response = schema.execute_batch(batch.data(caller)).await;
     let graphql_response_json = prefers_graphql_response_json(headers);
-    let status = if graphql_response_json && failed_before_execution(&response) {
+    let refused = graphql_response_json && failed_before_execution(&response);
+    let status = if refused {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let body = match serde_json::to_vec(&response) {
+    let body = if refused {
+        // Nothing executed: the GraphQL-over-HTTP spec omits `data` (audits D586, 5E5B).
+        serde_json::to_value(&response).map(|mut value| {
+            without_data(&mut value);
+            value.to_string().into_bytes()
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = match body {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "cannot serialise a GraphQL response");
@@ -149,6 +174,17 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
                 .any(|(n, op)| n.as_str() == name && op.node.ty == OperationType::Mutation),
             None => ops.values().any(|op| op.node.ty == OperationType::Mutation),
         },
+    }
+}
+
+/// Removes `data` from a response (or from each response of a batch).
+fn without_data(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(response) => {
+            response.remove("data");
+        }
+        serde_json::Value::Array(all) => all.iter_mut().for_each(without_data),
+        _ => {}
     }
 }
 

@@ -14,7 +14,7 @@ pub mod ws;
 use crate::config::{AdminKeys, Secret};
 use crate::db::Database;
 use crate::graphql::run_control::QueueSignal;
-use crate::graphql::{AppSchema, build_schema_with_queue};
+use crate::graphql::{AppSchema, build_introspection_schema, build_schema_with_queue};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -32,6 +32,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub db: Database,
     pub schema: AppSchema,
+    /// Answers operations of only introspection fields, with a deeper depth limit.
+    pub introspection_schema: AppSchema,
     pub admin_keys: Arc<AdminKeys>,
     /// The secret deliveries are signed with; `None` refuses every delivery.
     pub webhook_secret: Option<Arc<Secret>>,
@@ -47,6 +49,7 @@ impl AppState {
         let queue = Arc::new(Notify::new());
         AppState {
             schema: build_schema_with_queue(Some(db.clone()), QueueSignal(queue.clone())),
+            introspection_schema: build_introspection_schema(),
             db,
             admin_keys: Arc::new(admin_keys),
             webhook_secret: None,

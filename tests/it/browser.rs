@@ -35,7 +35,13 @@ fn missing(needs_browser: bool) -> Option<String> {
         return Some("`node` is not on PATH".into());
     }
     let modules = playground().join("node_modules");
-    for package in ["graphql-ws", "ws", "playwright-core"] {
+    for package in [
+        "graphql",
+        "graphql-http",
+        "graphql-ws",
+        "ws",
+        "playwright-core",
+    ] {
         if !modules.join(package).is_dir() {
             return Some(format!(
                 "{} lacks {package} (run scripts/install-browser-deps.sh)",
@@ -104,6 +110,16 @@ fn run_script(script: &str, needs_browser: bool) {
 #[test]
 fn the_graphql_ws_npm_client_receives_status_changes() {
     run_script("graphql-ws-client.mjs", false);
+}
+
+#[test]
+fn graphql_js_standard_introspection_rebuilds_the_schema() {
+    run_script("introspection.mjs", false);
+}
+
+#[test]
+fn every_graphql_http_audit_passes() {
+    run_script("graphql-http-audit.mjs", false);
 }
 
 #[test]

@@ -85,6 +85,20 @@ async fn media_types(app: TestApp) {
             .unwrap()
             .contains("expected")
     );
+    // Nothing executed, so no `data` at all (not `"data": null`): graphql-http D586.
+    assert_eq!(reply.json().get("data"), None, "{}", reply.text());
+    // The same for a document that parses but does not validate (5E5B).
+    let invalid = r#"{"query": "{ noSuchField }"}"#;
+    let reply = app
+        .send(post(
+            invalid,
+            "application/json",
+            Some("application/graphql-response+json"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json().get("data"), None, "{}", reply.text());
+    assert!(reply.json()["errors"].is_array());
     let reply = app
         .send(post(broken, "application/json", Some("application/json")))
         .await;
@@ -94,6 +108,17 @@ async fn media_types(app: TestApp) {
     let reply = app.send(post(ok, "text/plain", None)).await;
     assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(reply.text().contains("application/json"));
+
+    // A misspelt `query` (graphql-http audits 8764, 3E3A): a bad request, saying so.
+    let reply = app
+        .send(post(
+            r#"{"qeury": "{ __typename }"}"#,
+            "application/json",
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains("no `query`"), "{}", reply.text());
 
     let reply = app.send(post("{not json", "application/json", None)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -105,6 +130,44 @@ async fn media_types(app: TestApp) {
     );
     let reply = app.send(post(&huge, "application/json", None)).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// `{ __type(name: "Feedstock") { fields { type { ofType { … } } } } }`, `levels` of `ofType`.
+fn type_ref_chain(levels: usize) -> String {
+    let mut inner = "name".to_owned();
+    for _ in 0..levels {
+        inner = format!("name ofType {{ {inner} }}");
+    }
+    format!("{{ __type(name: \"Feedstock\") {{ fields {{ type {{ {inner} }} }} }} }}")
+}
+
+async fn introspection_has_its_own_finite_depth_limit(app: TestApp) {
+    let ask = |query: String| {
+        let body = json!({ "query": query }).to_string();
+        let app = app.clone();
+        async move { app.send(post(&body, "application/json", None)).await.json() }
+    };
+    // 14 deep: past the data limit (12), inside the introspection limit (20).
+    let deep = ask(type_ref_chain(11)).await;
+    assert!(deep.get("errors").is_none(), "{deep}");
+    assert!(deep["data"]["__type"]["fields"].is_array(), "{deep}");
+    // Nested abuse is still refused.
+    let abuse = ask(type_ref_chain(20)).await;
+    assert_eq!(
+        abuse["errors"][0]["message"], "Query is nested too deep.",
+        "{abuse}"
+    );
+    // Data queries keep their limit, even beside an introspection field.
+    let mut data = "id".to_owned();
+    for _ in 0..6 {
+        data = format!("feedstock {{ recipeRuns {{ {data} }} }}");
+    }
+    let query = format!("{{ __typename recipeRuns {{ nodes {{ {data} }} }} }}");
+    let refused = ask(query).await;
+    assert_eq!(
+        refused["errors"][0]["message"], "Query is nested too deep.",
+        "{refused}"
+    );
 }
 
 async fn graphiql_is_served_offline(app: TestApp) {
@@ -162,6 +225,7 @@ async fn health_answers_when_the_database_does(app: TestApp) {
 }
 
 both_engines!(
+    introspection_has_its_own_finite_depth_limit,
     queries_over_get_and_post,
     media_types,
     graphiql_is_served_offline,

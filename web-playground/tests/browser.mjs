@@ -5,7 +5,8 @@
 //  2. after a dropped connection it resubscribes with `since` and catches up on the change
 //     it missed while offline;
 //  3. the feedstock filter re-queries and keeps following that feedstock's runs;
-//  4. GraphiQL at `/graphql` runs a query and shows data.
+//  4. GraphiQL at `/graphql` runs a query and shows data, and its docs explorer shows the
+//     schema (the standard introspection query is answered).
 // Screenshots go to PFO_ARTIFACTS_DIR (default: <repo>/target/artifacts/).
 //
 //   PFO_URL=http://127.0.0.1:PORT PFO_ADMIN_KEY=… node tests/browser.mjs
@@ -124,6 +125,11 @@ run(async () => {
     if (!/"feedstocks":\s*\d+/.test(response)) throw new Error(`GraphiQL showed no data: ${response}`);
     await page.screenshot({ path: join(artifacts, 'graphiql.png') });
     step('GraphiQL ran the default query and shows data');
+    // Its docs explorer is filled from the standard introspection query.
+    await page.getByRole('button', { name: /documentation explorer/i }).click();
+    await page.locator('.graphiql-doc-explorer').getByText('QueryRoot').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(artifacts, 'graphiql-docs.png') });
+    step('GraphiQL\'s docs explorer shows the schema (standard introspection answered)');
 
     if (problems.length) throw new Error(`browser problems:\n${problems.join('\n')}`);
     step('OK');
