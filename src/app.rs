@@ -15,8 +15,12 @@ use crate::server::{AppState, router};
 use anyhow::Context;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+
+/// How long a stopping server waits for its websockets to send their close frames.
+pub const WEBSOCKET_GRACE: Duration = Duration::from_secs(5);
 
 /// Connects to the configured database and migrates it.
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
@@ -169,8 +173,17 @@ impl App {
             .local_addr()
             .context("reading the listening address")?;
         tracing::info!(%address, "listening on http://{address} (GraphiQL at http://{address}/graphql)");
+        let goodbyes = self.state.goodbyes.clone();
+        let stopping = async move {
+            shutdown.await;
+            // Websockets have left hyper: tell them before the process goes.
+            let left = goodbyes.say_goodbye(WEBSOCKET_GRACE).await;
+            if left > 0 {
+                tracing::warn!(left, "websockets still open after the goodbye");
+            }
+        };
         let served = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stopping)
             .await
             .context("serving HTTP");
         tracing::info!("HTTP stopped; waiting for the flows in progress");

@@ -41,6 +41,8 @@ pub struct AppState {
     pub queue: Arc<Notify>,
     /// How long a `graphql-transport-ws` client has to send `connection_init`.
     pub ws_init_timeout: Duration,
+    /// The open websockets, told to close (1001) when the server stops.
+    pub goodbyes: ws::Goodbyes,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             webhook_secret: None,
             queue,
             ws_init_timeout: ws::INIT_TIMEOUT,
+            goodbyes: ws::Goodbyes::default(),
         }
     }
 

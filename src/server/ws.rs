@@ -13,7 +13,10 @@
 //! request's headers, exactly as over HTTP. A valid key makes the whole connection
 //! [`Caller::Admin`]; a wrong key in `connection_init` is refused.
 
+mod goodbye;
 mod transport;
+
+pub use goodbye::{GOING_AWAY, Goodbyes};
 
 use super::AppState;
 use super::graphql_http::caller;
@@ -62,9 +65,13 @@ pub async fn graphql_ws(
     let caller = caller(&state, &headers);
     match protocol.as_deref() {
         Some(GRAPHQL_TRANSPORT_WS) => {
-            upgrade.on_upgrade(move |socket| transport::serve(socket, state, caller))
+            let open = state.goodbyes.open();
+            upgrade.on_upgrade(move |socket| transport::serve(socket, state, caller, open))
         }
-        Some(GRAPHQL_WS) => upgrade.on_upgrade(move |socket| legacy(socket, state, caller)),
+        Some(GRAPHQL_WS) => {
+            let open = state.goodbyes.open();
+            upgrade.on_upgrade(move |socket| legacy(socket, state, caller, open))
+        }
         _ => (
             StatusCode::BAD_REQUEST,
             format!(
@@ -125,8 +132,10 @@ pub(crate) fn init_caller(
 }
 
 /// The legacy `graphql-ws` protocol, through async-graphql (a wrong key is answered with
-/// `connection_error`, as that protocol has no close codes).
-async fn legacy(socket: WebSocket, state: AppState, caller: Caller) {
+/// `connection_error`, as that protocol has no close codes). The connection ends with a
+/// close frame: 1000 after `connection_terminate` or the client's own close, 1001 when the
+/// server stops.
+async fn legacy(socket: WebSocket, state: AppState, caller: Caller, mut open: goodbye::Open) {
     let keys = state.admin_keys.clone();
     let (mut sink, stream) = socket.split();
     let input = stream
@@ -167,11 +176,28 @@ async fn legacy(socket: WebSocket, state: AppState, caller: Caller) {
             reason: reason.into(),
         })),
     });
-    while let Some(message) = output.next().await {
-        if sink.send(message).await.is_err() {
-            break;
+    let mut close = CloseFrame {
+        code: goodbye::NORMAL,
+        reason: "".into(),
+    };
+    loop {
+        tokio::select! {
+            message = output.next() => match message {
+                Some(message) => {
+                    if sink.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                None => break,
+            },
+            () = open.stopping() => {
+                close = CloseFrame { code: GOING_AWAY, reason: "Server shutting down".into() };
+                break;
+            }
         }
     }
+    // Answers a client's close, or closes after `connection_terminate` / at shutdown.
+    let _ = sink.send(Message::Close(Some(close))).await;
 }
 
 #[cfg(test)]

@@ -123,6 +123,11 @@ fn every_graphql_http_audit_passes() {
 }
 
 #[test]
+fn the_official_websocket_clients_close_cleanly() {
+    run_script("ws-close.mjs", false);
+}
+
+#[test]
 fn chromium_sees_live_badges_on_the_dashboard_and_data_in_graphiql() {
     run_script("browser.mjs", true);
 }

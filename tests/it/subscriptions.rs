@@ -9,6 +9,7 @@
 //! its subscribers.
 
 mod close_codes;
+mod goodbye;
 
 use crate::both_engines;
 use crate::sample::SHA_A;

@@ -12,7 +12,7 @@
 use crate::graphql::auth::Caller;
 use crate::server::AppState;
 use async_graphql::futures_util::stream::{self, AbortHandle, BoxStream, SelectAll};
-use async_graphql::futures_util::{StreamExt, stream::abortable};
+use async_graphql::futures_util::{SinkExt, StreamExt, stream::abortable};
 use async_graphql::{Request, Response};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use serde_json::error::Category;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+use super::goodbye::{GOING_AWAY, Open};
 use super::{InitRefusal, init_caller};
 
 /// The close codes this protocol defines.
@@ -75,8 +76,10 @@ struct Outcome {
 
 /// How the connection ends.
 enum End {
-    /// The client left (or the socket failed): nothing more to send.
+    /// The socket failed or vanished: nothing more to send.
     Gone,
+    /// The client sent a close frame: answer it (RFC 6455 §5.5.1).
+    ClosedByClient,
     /// We close it with this code and reason.
     Close(u16, String),
 }
@@ -92,7 +95,7 @@ struct Connection {
 }
 
 /// Serves one `graphql-transport-ws` connection until either side ends it.
-pub async fn serve(mut socket: WebSocket, state: AppState, caller: Caller) {
+pub async fn serve(mut socket: WebSocket, state: AppState, caller: Caller, mut open: Open) {
     let init_timeout = state.ws_init_timeout;
     let mut connection = Connection {
         state,
@@ -102,12 +105,18 @@ pub async fn serve(mut socket: WebSocket, state: AppState, caller: Caller) {
         results: SelectAll::new(),
     };
     tracing::debug!("websocket connected");
-    let end = connection.run(&mut socket, init_timeout).await;
+    let end = connection.run(&mut socket, init_timeout, &mut open).await;
     for handle in connection.active.values() {
         handle.abort();
     }
     match end {
         End::Gone => tracing::debug!("websocket disconnected"),
+        End::ClosedByClient => {
+            tracing::debug!("websocket closed by the client");
+            // tungstenite queued the echo of the client's frame; closing the sink sends it
+            // (a `send` of a close frame would be refused as sent after closing).
+            let _ = SinkExt::close(&mut socket).await;
+        }
         End::Close(code, reason) => {
             tracing::info!(code, %reason, "closing the websocket");
             let frame = CloseFrame {
@@ -120,7 +129,12 @@ pub async fn serve(mut socket: WebSocket, state: AppState, caller: Caller) {
 }
 
 impl Connection {
-    async fn run(&mut self, socket: &mut WebSocket, init_timeout: std::time::Duration) -> End {
+    async fn run(
+        &mut self,
+        socket: &mut WebSocket,
+        init_timeout: std::time::Duration,
+        open: &mut Open,
+    ) -> End {
         let deadline = tokio::time::sleep(init_timeout);
         tokio::pin!(deadline);
         let mut initialised = false;
@@ -128,6 +142,9 @@ impl Connection {
             let reply = tokio::select! {
                 () = &mut deadline, if !initialised => {
                     return End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout".into());
+                }
+                () = open.stopping() => {
+                    return End::Close(GOING_AWAY, "Server shutting down".into());
                 }
                 message = socket.recv() => match message {
                     Some(Ok(Message::Text(text))) => {
@@ -141,7 +158,8 @@ impl Connection {
                     )),
                     // Pings are answered by the websocket layer.
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(None),
-                    Some(Ok(Message::Close(_))) | None => return End::Gone,
+                    Some(Ok(Message::Close(_))) => return End::ClosedByClient,
+                    None => return End::Gone,
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "websocket failed");
                         return End::Gone;

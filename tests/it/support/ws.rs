@@ -152,6 +152,18 @@ impl WsClient {
         }
     }
 
+    /// Sends a close frame with `code`; the server's answer is read with [`WsClient::closed`].
+    pub async fn close(&mut self, code: u16) {
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: code.into(),
+            reason: "".into(),
+        };
+        self.stream
+            .send(Message::Close(Some(frame)))
+            .await
+            .expect("send the close frame");
+    }
+
     /// `connection_init` with `payload`; the answer must be `connection_ack`.
     pub async fn init(&mut self, payload: Option<Value>) {
         let mut message = json!({"type": "connection_init"});
