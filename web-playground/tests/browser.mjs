@@ -1,7 +1,8 @@
 // Headless Chromium (playwright-core) against the running server:
 //  1. the dashboard at `/` shows a run this script creates at the top, and its badge goes
 //     QUEUED → IN_PROGRESS → COMPLETED as the script changes it with admin mutations, with
-//     no reload (the live subscription over /graphql/ws updates the row in place);
+//     no reload (the live subscription over /graphql/ws updates the row in place); at
+//     1280 x 800 and 1024 x 768 the table fits the window (no sideways scroll);
 //  2. after a dropped connection it resubscribes with `since` and catches up on the change
 //     it missed while offline;
 //  3. the feedstock filter re-queries and keeps following that feedstock's runs;
@@ -84,6 +85,29 @@ run(async () => {
     if (!same || navigations !== 1) throw new Error(`the page reloaded (navigations: ${navigations})`);
     await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: false });
     step(`screenshot: ${join(artifacts, 'dashboard.png')}`);
+
+    // The table fits common laptop widths: no sideways scroll, the last column on screen.
+    for (const [width, height] of [[1280, 800], [1024, 768]]) {
+      await page.setViewportSize({ width, height });
+      const fit = await page.evaluate(() => {
+        const last = document.querySelector('#runs thead th:last-child').getBoundingClientRect();
+        const table = document.querySelector('#runs').getBoundingClientRect();
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          clientWidth: document.documentElement.clientWidth,
+          tableRight: Math.ceil(table.right),
+          lastRight: Math.ceil(last.right),
+          lastText: document.querySelector('#runs thead th:last-child').innerText,
+        };
+      });
+      const file = join(artifacts, `dashboard-${width}.png`);
+      await page.screenshot({ path: file, fullPage: false });
+      if (fit.scrollWidth > fit.clientWidth || fit.tableRight > fit.clientWidth || fit.lastRight > fit.clientWidth) {
+        throw new Error(`at ${width} px the table does not fit (${JSON.stringify(fit)}); see ${file}`);
+      }
+      step(`at ${width}x${height} the table fits (right edge ${fit.tableRight} of ${fit.clientWidth} px, "${fit.lastText}" on screen)`);
+    }
+    await page.setViewportSize({ width: 1400, height: 900 });
 
     // 2. A dropped connection: the change made while offline arrives on resubscription.
     offline = true;
