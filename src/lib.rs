@@ -31,8 +31,6 @@
 
 pub mod app;
 pub mod bakery;
-pub mod bench;
-pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod db;

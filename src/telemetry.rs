@@ -18,8 +18,8 @@ pub fn init(format: LogFormat) {
     init_with_default(format, DEFAULT_FILTER);
 }
 
-/// [`init`] with another filter for when `RUST_LOG` is not set (`bench` logs warnings
-/// only, so a log line per request does not weigh on the figures).
+/// [`init`] with another filter for when `RUST_LOG` is not set (the `bench` benchmark logs
+/// warnings only, so a log line per request does not weigh on the figures).
 pub fn init_with_default(format: LogFormat, default_filter: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));

@@ -23,6 +23,10 @@ pub fn is_introspection_only(query: &str, operation_name: Option<&str>) -> bool 
             .iter()
             .find(|(n, _)| n.as_str() == name)
             .map(|(_, op)| &op.node),
+        // A lone named operation may be run without naming it.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
         (DocumentOperations::Multiple(_), None) => None,
     };
     operation.is_some_and(|op| only_meta_fields(&op.selection_set.node, &document, 0))

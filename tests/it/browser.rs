@@ -62,7 +62,7 @@ fn missing(needs_browser: bool) -> Option<String> {
 /// the server; fails with the script's output unless it exits 0.
 fn run_script(script: &str, needs_browser: bool) {
     if let Some(why) = missing(needs_browser) {
-        eprintln!("SKIPPED web-playground/tests/{script}: {why}");
+        crate::support::skip(&format!("web-playground/tests/{script}"), &why);
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 mod support;
 
 mod bakery_runner;
-mod bench_live;
+mod benches;
 mod browser;
 mod cli;
 mod crash;

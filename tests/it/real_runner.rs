@@ -36,7 +36,10 @@ fn python_beside(runner: &str) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
     let Ok(runner) = std::env::var("PFO_REAL_RUNNER") else {
-        eprintln!("skipped: set PFO_REAL_RUNNER (scripts/run-real-e2e.sh does)");
+        crate::support::skip(
+            "real_runner",
+            "PFO_REAL_RUNNER does not name a pangeo-forge-runner (scripts/install-runner.sh installs one)",
+        );
         return;
     };
     let work = tempfile::tempdir().expect("tempdir");

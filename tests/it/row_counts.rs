@@ -98,7 +98,7 @@ async fn counts_follow_every_kind_of_write(app: TestApp) {
     assert_eq!(stats_match_rows(&app).await, [0, 0, 0, 0, 0]);
 
     // 500-row batches and one INSERT … SELECT for the datasets (one in ten runs succeeded).
-    let loaded = pangeo_forge_orchestrator::bench::data::load(app.db(), 30, 1200)
+    let loaded = crate::support::bench_data::load(app.db(), 30, 1200)
         .await
         .unwrap();
     assert_eq!(loaded.datasets, 120);
@@ -187,7 +187,7 @@ async fn counters_start_from_the_rows_already_there(app: TestApp) {
     let conn = app.db().connection();
     // Back to the schema before the counters, write rows, then migrate up again.
     migration::Migrator::down(conn, Some(1)).await.unwrap();
-    let loaded = pangeo_forge_orchestrator::bench::data::load(app.db(), 5, 50)
+    let loaded = crate::support::bench_data::load(app.db(), 5, 50)
         .await
         .unwrap();
     assert!(

@@ -1,6 +1,7 @@
 //! Test harness: every test gets a fresh real database (a SQLite file or a new PostgreSQL
 //! database), the real router, and helpers to call it. Nothing of ours is mocked.
 
+pub mod bench_data;
 pub mod db;
 pub mod fake_github;
 pub mod github_app;
@@ -23,6 +24,19 @@ pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 /// The admin key the test apps accept.
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+
+/// Skips a test that cannot run on this machine, never silently: the line goes straight
+/// to the terminal (past libtest's output capture, so plain `cargo test` shows it), and
+/// under `scripts/test.sh` (`PFO_REQUIRE_ALL_TESTS=1`), which sets everything up, a skip is
+/// a failure.
+pub fn skip(test: &str, why: &str) {
+    let line = format!("SKIPPED {test}: {why} (`bash scripts/test.sh` sets it up and runs it)");
+    if std::env::var_os("PFO_REQUIRE_ALL_TESTS").is_some_and(|v| v == "1") {
+        panic!("{line}, but PFO_REQUIRE_ALL_TESTS=1 requires every test to run");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
 
 /// The configuration the test apps run with: `database_url`, [`ADMIN_KEY`],
 /// [`WEBHOOK_SECRET`], no GitHub App, no bakeries directory, two workers.

@@ -1,5 +1,6 @@
-//! `bench`: reproducible performance figures, each printed beside a baseline measured in
-//! the same run (machines are noisy; the ratio travels better than the number).
+//! `cargo bench --bench bench`: reproducible performance figures, each printed beside a
+//! baseline measured in the same run (machines are noisy; the ratio travels better than
+//! the number).
 //!
 //! - [`read`]: the website's pages through GraphQL and REST against a large data set,
 //!   beside hand-written SQL through the same pool (the floor).
@@ -9,17 +10,24 @@
 //!
 //! Every part works on a fresh database (a temporary SQLite file, or a new PostgreSQL
 //! database `pfo_bench_<pid>_<part>` dropped afterwards). docs/performance.md has figures.
+//!
+//! This module is the bench's whole logic; `main.rs` only parses the options and sets up
+//! logging, and `tests/it/benches.rs` includes this file with `#[path]` to run [`run`] with
+//! tiny sizes. It needs the integration-test support at `crate::support`.
 
-pub mod data;
 pub mod footprint;
 pub mod ingest;
 pub mod load;
 pub mod read;
 
-use crate::db::Database;
 use axum::body::Bytes;
 use http_body_util::Full;
+use pangeo_forge_orchestrator::app::App;
+use pangeo_forge_orchestrator::bakery::BakeryRegistry;
+use pangeo_forge_orchestrator::db::Database;
+use pangeo_forge_orchestrator::telemetry::LogFormat;
 use sea_orm::ConnectionTrait;
+use std::io::Write;
 use std::time::Duration;
 
 /// Which part of the benchmark to run.
@@ -30,9 +38,11 @@ pub enum Part {
     Footprint,
 }
 
-/// Options of `bench`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct BenchArgs {
+/// Measure the read path, webhook ingest and footprint on a fresh database, each figure
+/// beside a baseline from the same run (docs/performance.md).
+#[derive(clap::Parser, Debug, Clone)]
+#[command(name = "bench")]
+pub struct Args {
     /// Picks the engine: `sqlite://…` (a temporary file is used) or `postgres://…/DB` (a
     /// scratch database is created next to DB and dropped afterwards).
     #[arg(long, default_value = "sqlite:")]
@@ -52,9 +62,15 @@ pub struct BenchArgs {
     /// Recipe runs in the read data set (one in ten has a dataset).
     #[arg(long, default_value_t = 100_000)]
     pub runs: usize,
+    /// Log format (logs are at `warn` unless `RUST_LOG` says otherwise).
+    #[arg(long, env = "PFO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    pub bench: bool,
 }
 
-impl BenchArgs {
+impl Args {
     /// How long each measurement runs.
     pub fn duration(&self) -> Duration {
         Duration::from_secs(self.duration_secs.max(1))
@@ -66,44 +82,42 @@ impl BenchArgs {
     }
 }
 
-/// Runs the selected parts and prints their tables.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Where the tables go (stdout for the bench, a buffer for the tests).
+pub type Out<'a> = &'a mut (dyn Write + Send);
+
+/// Runs the selected parts and writes their tables to `out`.
+pub async fn run(args: &Args, out: Out<'_>) -> anyhow::Result<()> {
     let engine = if args.database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    println!(
+    writeln!(
+        out,
         "# pangeo-forge-orchestrator bench: {engine}, concurrency {}, {} s per measurement, {} cores",
         args.concurrency,
         args.duration().as_secs(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-    );
+    )?;
     if args.wants(Part::Read) {
-        with_scratch(&args.database_url, "read", |url| read::run(&args, url)).await?;
+        let scratch = Scratch::create(&args.database_url, "read").await?;
+        let outcome = read::run(args, &scratch.url, out).await;
+        scratch.remove().await?;
+        outcome?;
     }
     if args.wants(Part::Ingest) {
-        with_scratch(&args.database_url, "ingest", |url| ingest::run(&args, url)).await?;
+        let scratch = Scratch::create(&args.database_url, "ingest").await?;
+        let outcome = ingest::run(args, &scratch.url, out).await;
+        scratch.remove().await?;
+        outcome?;
     }
     if args.wants(Part::Footprint) {
-        with_scratch(&args.database_url, "footprint", |url| {
-            footprint::run(&args, url)
-        })
-        .await?;
+        let scratch = Scratch::create(&args.database_url, "footprint").await?;
+        let outcome = footprint::run(args, &scratch.url, out).await;
+        scratch.remove().await?;
+        outcome?;
     }
     Ok(())
-}
-
-/// Runs `part` on a fresh database and removes the database afterwards, even on error.
-async fn with_scratch<F, Fut>(base_url: &str, name: &str, part: F) -> anyhow::Result<()>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
-    let scratch = Scratch::create(base_url, name).await?;
-    let outcome = part(scratch.url.clone()).await;
-    scratch.remove().await?;
-    outcome
 }
 
 /// A fresh, empty database.
@@ -224,38 +238,19 @@ pub fn post_json(
         .expect("a valid request")
 }
 
-/// Starts the real router on 127.0.0.1:0 in this process; returns its address.
-pub async fn serve_in_process(
-    state: crate::server::AppState,
-) -> anyhow::Result<std::net::SocketAddr> {
+/// The app over `db` assembled as `serve` assembles it (the tests' configuration: webhooks
+/// signed with `support::WEBHOOK_SECRET`, no GitHub App, no bakeries), its router served on
+/// 127.0.0.1:0 in this process with no workers running; returns the address.
+pub async fn serve_in_process(url: &str, db: &Database) -> anyhow::Result<std::net::SocketAddr> {
+    let config = crate::support::test_config(url);
+    let app = App::assemble(&config, db.clone(), BakeryRegistry::default())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = crate::server::router(state);
+    let router = app.router();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "bench server stopped");
         }
     });
     Ok(addr)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h/db?sslmode=disable", "x"),
-            "postgres://u:p@h/x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432", "x"),
-            "postgres://h:5432/x"
-        );
-    }
 }

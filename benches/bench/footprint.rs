@@ -1,12 +1,15 @@
-//! Footprint: this very binary started as `serve` on a fresh database — time from spawn to
-//! the first `/healthz` 200 (migrations included) beside the time to spawn it and see it
-//! exit (`--version`), then its resident memory idle and after a read load.
+//! Footprint: the built binary (`CARGO_BIN_EXE_pangeo-forge-orchestrator`; the release one
+//! under `cargo bench`) started as `serve` on a fresh database — time from spawn to the
+//! first `/healthz` 200 (migrations included) beside the time to spawn it and see it exit
+//! (`--version`), then its resident memory idle and after a read load.
 
 use super::load::{self, Until};
 use super::read::{CASES, graphql_request};
-use super::{BenchArgs, ms};
+use super::{Args, Out, ms};
+use crate::support::bench_data;
 use http::StatusCode;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +27,7 @@ fn mb(value: Option<f64>) -> String {
 }
 
 /// The fastest of three spawns of `exe --version` until it exits: the floor of start-up.
-async fn spawn_floor(exe: &std::path::Path) -> anyhow::Result<Duration> {
+async fn spawn_floor(exe: &Path) -> anyhow::Result<Duration> {
     let mut best = Duration::MAX;
     for _ in 0..3 {
         let t0 = Instant::now();
@@ -44,26 +47,18 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-/// This binary. On Linux `/proc/self/exe`, which still runs when the file was replaced
-/// by a newer build since this process started (a shared target directory).
-fn this_binary() -> anyhow::Result<std::path::PathBuf> {
-    let proc_exe = std::path::Path::new("/proc/self/exe");
-    if proc_exe.exists() {
-        return Ok(proc_exe.to_path_buf());
-    }
-    Ok(std::env::current_exe()?)
-}
+/// The server binary cargo built beside this bench (or test).
+const BINARY: &str = env!("CARGO_BIN_EXE_pangeo-forge-orchestrator");
 
 /// Measures start-up and memory of `serve` on the fresh database at `url`.
-pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
-    let exe = this_binary()?;
-    let name = std::env::current_exe()?;
-    let floor = spawn_floor(&exe).await?;
+pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
+    let exe = Path::new(BINARY);
+    let floor = spawn_floor(exe).await?;
     let addr = free_port()?;
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(&exe)
+    let mut child = tokio::process::Command::new(exe)
         .arg("serve")
-        .env("DATABASE_URL", &url)
+        .env("DATABASE_URL", url)
         .env("PFO_BIND", addr.to_string())
         .env("RUST_LOG", "warn")
         .env("PFO_WORKERS", "1")
@@ -93,8 +88,8 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = memory_mb(pid, "VmRSS:");
 
-    let db = super::open(&url).await?;
-    let loaded = super::data::load(&db, args.feedstocks, args.runs).await?;
+    let db = super::open(url).await?;
+    let loaded = bench_data::load(&db, args.feedstocks, args.runs).await?;
     db.close().await?;
     let ids = Arc::new(loaded.feedstock_ids);
     let per_page = Duration::from_secs(args.duration().as_secs().div_ceil(3).max(1));
@@ -115,24 +110,27 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
     let peak = memory_mb(pid, "VmHWM:");
     child.kill().await?;
 
-    println!(
+    writeln!(
+        out,
         "\n## footprint: `{} serve` on a fresh database",
-        name.display()
-    );
-    println!("{:<30} {:>12}   baseline / target", "what", "value");
-    println!(
+        exe.display()
+    )?;
+    writeln!(out, "{:<30} {:>12}   baseline / target", "what", "value")?;
+    writeln!(
+        out,
         "{:<30} {:>12}   spawn -> exit of `--version`: {}; target < 250 ms",
         "spawn -> /healthz 200",
         ms(ready),
         ms(floor)
-    );
-    println!("{:<30} {:>12}   target < 30 MB", "idle RSS", mb(idle));
-    println!(
+    )?;
+    writeln!(out, "{:<30} {:>12}   target < 30 MB", "idle RSS", mb(idle))?;
+    writeln!(
+        out,
         "{:<30} {:>12}   peak {}; after {requests} GraphQL requests (pages a-c, {} connections)",
         "RSS after read load",
         mb(loaded_rss),
         mb(peak),
         args.concurrency
-    );
+    )?;
     Ok(())
 }

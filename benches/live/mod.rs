@@ -1,15 +1,21 @@
-//! The live-updates benchmark (`bench-live`): how many GraphQL subscribers one server holds,
-//! how fast a committed change reaches all of them, and what an idle subscriber costs.
+//! The live-updates benchmark (`cargo bench --bench live`): how many GraphQL subscribers
+//! one server holds, how fast a committed change reaches all of them, and what an idle
+//! subscriber costs.
 //!
-//! It spawns the real binary (`serve`) — one replica, or two on one PostgreSQL — opens N
+//! It spawns the built binary (`CARGO_BIN_EXE_pangeo-forge-orchestrator`, `serve`) — one
+//! replica, or two on one PostgreSQL — opens N
 //! websocket clients (graphql-transport-ws) subscribed to `recipeRunUpdated`, then changes a
 //! run K times through the admin API and measures, for every client and change, the time
 //! from the run's `updatedAt` (set in the committing transaction, same machine clock) to the
 //! client's receipt. Memory per idle subscriber is the server's RSS growth divided by N.
 //! Figures are printed, never asserted.
+//!
+//! `main.rs` runs [`run`]; `tests/it/benches.rs` includes this file with `#[path]` and runs
+//! it with a handful of subscribers.
 
 use anyhow::{Context, Result, bail};
 use async_graphql::futures_util::{SinkExt, StreamExt};
+use pangeo_forge_orchestrator::telemetry::LogFormat;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -17,18 +23,33 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::ClientRequestBuilder;
 
-/// What to measure.
-#[derive(Debug, Clone)]
-pub struct LiveBench {
-    /// `sqlite://…` or `postgres://…` (a fresh, empty database).
-    pub database_url: String,
-    /// Subscriber counts to measure, e.g. `[1000, 10000]`.
+/// Benchmark live updates: subscribers held, fan-out latency, memory per subscriber.
+#[derive(clap::Parser, Debug, Clone)]
+#[command(name = "live")]
+pub struct Args {
+    /// A fresh, empty database (`sqlite://FILE?mode=rwc` or `postgres://…`); default: a
+    /// temporary SQLite file.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Subscriber counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     pub subscribers: Vec<usize>,
-    /// Changes per measurement.
+    /// Changes made per measurement.
+    #[arg(long, default_value_t = 20)]
     pub changes: usize,
-    /// Two replicas (PostgreSQL only): clients on the second, changes through the first.
+    /// Two replicas on one PostgreSQL: subscribers on the second, changes through the first.
+    #[arg(long)]
     pub two_replicas: bool,
+    /// Log format.
+    #[arg(long, env = "PFO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    pub bench: bool,
 }
+
+/// The server binary cargo built beside this bench (or test).
+const BINARY: &str = env!("CARGO_BIN_EXE_pangeo-forge-orchestrator");
 
 const ADMIN_KEY: &str = "bench-admin-key-0123456789";
 
@@ -45,33 +66,47 @@ impl Drop for Replica {
 }
 
 fn spawn_replica(url: &str, dir: &Path) -> Result<Replica> {
-    // This very binary, even if its file is replaced meanwhile (a rebuild).
-    let mut child = Command::new("/proc/self/exe")
+    let mut child = Command::new(BINARY)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .current_dir(dir)
         .env("DATABASE_URL", url)
         .env("PFO_ADMIN_API_KEYS", ADMIN_KEY)
-        .env("RUST_LOG", "warn,pangeo_forge_orchestrator::server=info")
+        // Only the "listening on http://…" line of `App::run` above warn.
+        .env("RUST_LOG", "warn,pangeo_forge_orchestrator::app=info")
+        .env_remove("PFO_CONFIG")
+        .env_remove("PFO_LOG_FORMAT")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .context("starting serve")?;
     let stdout = child.stdout.take().context("no stdout")?;
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let address = loop {
-        let Some(Ok(line)) = lines.next() else {
-            bail!("the server exited before listening");
-        };
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+    // Killed on drop from here on, also when it never says where it listens.
+    let mut replica = Replica {
+        child,
+        address: String::new(),
+    };
+    // A thread reads the log (and keeps draining it, so the server never blocks on a full
+    // pipe); the address comes back over a channel, with a deadline.
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        for line in lines.map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let address = rest.split_whitespace().next().unwrap_or_default();
+                let _ = address_tx.send(address.to_owned());
+            }
+        }
+    });
+    replica.address = match address_rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(address) => address,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            bail!("the server exited before listening")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            bail!("the server did not log \"listening on http://…\" within 60 s")
         }
     };
-    std::thread::spawn(move || for _ in lines {});
-    Ok(Replica { child, address })
+    Ok(replica)
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -145,12 +180,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Runs the benchmark and returns the printed report.
-pub async fn run(bench: LiveBench) -> Result<String> {
+/// Runs the benchmark and returns the report to print.
+pub async fn run(bench: Args) -> Result<String> {
     let dir = tempfile::tempdir()?;
-    let writer = spawn_replica(&bench.database_url, dir.path())?;
+    let database_url = bench
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
+    if bench.two_replicas && !database_url.starts_with("postgres") {
+        bail!("--two-replicas needs a PostgreSQL --database-url");
+    }
+    let writer = spawn_replica(&database_url, dir.path())?;
     let reader = if bench.two_replicas {
-        Some(spawn_replica(&bench.database_url, dir.path())?)
+        Some(spawn_replica(&database_url, dir.path())?)
     } else {
         None
     };
@@ -174,7 +216,7 @@ pub async fn run(bench: LiveBench) -> Result<String> {
     let mut report = format!(
         "live updates — {} replica(s), database {}\n{:>12} {:>10} {:>12} {:>10} {:>10} {:>14}\n",
         if bench.two_replicas { 2 } else { 1 },
-        bench.database_url.split(':').next().unwrap_or("?"),
+        database_url.split(':').next().unwrap_or("?"),
         "subscribers",
         "held",
         "connect s",

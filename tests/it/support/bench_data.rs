@@ -1,10 +1,11 @@
-//! The read benchmark's data set, written fast: multi-row INSERTs of 500 rows in one
-//! transaction, then the datasets derived from their runs by one `INSERT … SELECT`.
+//! The read benchmark's data set (`benches/bench/`; the row-count tests load it too),
+//! written fast: multi-row INSERTs of 500 rows in one transaction, then the datasets derived
+//! from their runs by one `INSERT … SELECT`.
 
-use crate::db::Database;
-use crate::db::entities::{bakery, feedstock, recipe_run};
-use crate::db::enums::{DatasetType, RunConclusion, RunStatus};
 use chrono::{Duration, TimeZone, Utc};
+use pangeo_forge_orchestrator::db::Database;
+use pangeo_forge_orchestrator::db::entities::{bakery, feedstock, recipe_run};
+use pangeo_forge_orchestrator::db::enums::{DatasetType, RunConclusion, RunStatus};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set, TransactionTrait};
 use std::time::Instant;
 

@@ -3,11 +3,10 @@
 //! at the same concurrency, in the same run.
 
 use super::load::{self, Call, MakeRequest, Sample, Until};
-use super::{BenchArgs, ms};
-use crate::config::AdminKeys;
-use crate::db::Database;
-use crate::server::AppState;
+use super::{Args, Out, ms};
+use crate::support::bench_data;
 use http::StatusCode;
+use pangeo_forge_orchestrator::db::Database;
 use sea_orm::{ConnectionTrait, Statement};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -122,17 +121,25 @@ async fn probe(addr: SocketAddr, make: &MakeRequest, what: &str) -> anyhow::Resu
     Ok(())
 }
 
-/// Prints the table header.
-pub fn header() {
-    println!(
+/// Writes the table header.
+pub fn header(out: Out<'_>) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<32} {:<8} {:>9} {:>10} {:>10} {:>11} {:>8} {:>6}",
         "page", "path", "req/s", "p50", "p99", "floor q/s", "ratio", "errors"
-    );
+    )
 }
 
-/// Prints one row: `sample` beside its `floor`.
-pub fn row(page: &str, path: &str, sample: &Sample, floor: &Sample) {
-    println!(
+/// Writes one row: `sample` beside its `floor`.
+pub fn row(
+    out: Out<'_>,
+    page: &str,
+    path: &str,
+    sample: &Sample,
+    floor: &Sample,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<32} {:<8} {:>9.0} {:>10} {:>10} {:>11.0} {:>7.0}% {:>6}",
         page,
         path,
@@ -142,31 +149,33 @@ pub fn row(page: &str, path: &str, sample: &Sample, floor: &Sample) {
         floor.rate(),
         100.0 * sample.rate() / floor.rate().max(1e-9),
         sample.errors + floor.errors,
-    );
+    )?;
     for e in [&sample.first_error, &floor.first_error]
         .into_iter()
         .flatten()
     {
-        println!("    first error: {e}");
+        writeln!(out, "    first error: {e}")?;
     }
+    Ok(())
 }
 
 /// Loads the data set into `url`, serves it in this process and measures every page.
-pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
-    let db = super::open(&url).await?;
-    let loaded = super::data::load(&db, args.feedstocks, args.runs).await?;
-    println!(
+pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
+    let db = super::open(url).await?;
+    let loaded = bench_data::load(&db, args.feedstocks, args.runs).await?;
+    writeln!(
+        out,
         "\n## read path: {} feedstocks, 3 bakeries, {} runs, {} datasets (loaded in {:.1} s)",
         loaded.feedstock_ids.len(),
         loaded.runs,
         loaded.datasets,
         loaded.seconds
-    );
-    let addr = super::serve_in_process(AppState::new(db.clone(), AdminKeys::default())).await?;
+    )?;
+    let addr = super::serve_in_process(url, &db).await?;
     let ids = Arc::new(loaded.feedstock_ids);
     let until = Until::Elapsed(args.duration());
     let c = args.concurrency;
-    header();
+    header(out)?;
     for case in CASES {
         let gql = graphql_request(addr, case, ids.clone());
         let rest = rest_request(addr, case, ids.clone());
@@ -174,13 +183,13 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
         probe(addr, &rest, case.page).await?;
         let floor = load::calls(c, until, floor_call(&db, case.floor, ids.clone())).await?;
         let sample = load::http(addr, c, until, gql, StatusCode::OK).await?;
-        row(case.page, "graphql", &sample, &floor);
+        row(out, case.page, "graphql", &sample, &floor)?;
         let rest_floor = match case.rest_floor {
             Some(sql) => load::calls(c, until, floor_call(&db, sql, ids.clone())).await?,
             None => floor,
         };
         let sample = load::http(addr, c, until, rest, StatusCode::OK).await?;
-        row("", "rest", &sample, &rest_floor);
+        row(out, "", "rest", &sample, &rest_floor)?;
     }
     db.close().await?;
     Ok(())

@@ -3,22 +3,19 @@
 //! running; beside it the same number of `Database::record_delivery` calls without HTTP.
 
 use super::load::{self, Call, MakeRequest, Sample, Until};
-use super::{BenchArgs, ms};
-use crate::config::{AdminKeys, Secret};
-use crate::db::enums::DeliveryState;
-use crate::db::{Database, NewDelivery};
-use crate::server::AppState;
-use crate::webhooks::signature::sign;
+use super::{Args, Out, ms};
+use crate::support::WEBHOOK_SECRET;
 use axum::body::Bytes;
 use http::StatusCode;
+use pangeo_forge_orchestrator::db::enums::DeliveryState;
+use pangeo_forge_orchestrator::db::{Database, NewDelivery};
+use pangeo_forge_orchestrator::webhooks::signature::sign;
 use sea_orm::{ConnectionTrait, Statement};
 use std::sync::Arc;
 
 /// The payload posted: GitHub's documented `pull_request.opened` example.
 pub const PAYLOAD: &str =
     include_str!("../../tests/fixtures/github-webhooks/pull_request/opened.payload.json");
-
-const SECRET: &str = "bench-webhook-secret";
 
 /// A unique GUID in GitHub's format (a UUID) for delivery `i` of the run tagged `tag`.
 pub fn guid(tag: u32, i: u64) -> String {
@@ -51,7 +48,7 @@ async fn stored(db: &Database) -> anyhow::Result<i64> {
 
 fn deliveries(addr: std::net::SocketAddr) -> MakeRequest {
     let body = Bytes::from_static(PAYLOAD.as_bytes());
-    let signature = sign(SECRET.as_bytes(), PAYLOAD.as_bytes());
+    let signature = sign(WEBHOOK_SECRET.as_bytes(), PAYLOAD.as_bytes());
     let tag = fresh_tag(1);
     Arc::new(move |i| {
         let id = guid(tag, i);
@@ -92,8 +89,9 @@ fn record_calls(db: &Database) -> Call {
     })
 }
 
-fn line(what: &str, sample: &Sample, stored: i64) {
-    println!(
+fn line(out: Out<'_>, what: &str, sample: &Sample, stored: i64) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<34} {:>7} {:>9.0} {:>10.0} {:>10} {:>10} {:>6}",
         what,
         sample.count(),
@@ -102,18 +100,17 @@ fn line(what: &str, sample: &Sample, stored: i64) {
         ms(sample.quantile(0.5)),
         ms(sample.quantile(0.99)),
         sample.errors,
-    );
+    )?;
     if let Some(e) = &sample.first_error {
-        println!("    first error: {e}");
+        writeln!(out, "    first error: {e}")?;
     }
+    Ok(())
 }
 
 /// Measures ingest on a fresh database at `url`.
-pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
-    let db = super::open(&url).await?;
-    let state = AppState::new(db.clone(), AdminKeys::default())
-        .with_webhook_secret(Some(Secret::new(SECRET)));
-    let addr = super::serve_in_process(state).await?;
+pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
+    let db = super::open(url).await?;
+    let addr = super::serve_in_process(url, &db).await?;
     let make = deliveries(addr);
     let (status, body) = load::once(addr, make(u64::MAX >> 16)).await?;
     if status != StatusCode::ACCEPTED {
@@ -122,14 +119,16 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
             String::from_utf8_lossy(&body)
         );
     }
-    println!(
+    writeln!(
+        out,
         "\n## webhook ingest: pull_request.opened ({} KB), signed, fresh GUID each, no workers",
         PAYLOAD.len() / 1024
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<34} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6}",
         "path", "ops", "ops/s", "stored/s", "p50", "p99", "errors"
-    );
+    )?;
     let before = stored(&db).await?;
     let c = args.concurrency;
     let http = load::http(
@@ -141,19 +140,26 @@ pub async fn run(args: &BenchArgs, url: String) -> anyhow::Result<()> {
     )
     .await?;
     let after_http = stored(&db).await?;
-    line("POST /github/hooks/ -> 202", &http, after_http - before);
+    line(
+        out,
+        "POST /github/hooks/ -> 202",
+        &http,
+        after_http - before,
+    )?;
     let n = http.count() as u64;
     let baseline = load::calls(c, Until::Count(n), record_calls(&db)).await?;
     let after_baseline = stored(&db).await?;
     line(
+        out,
         "baseline: record_delivery, no HTTP",
         &baseline,
         after_baseline - after_http,
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "ratio HTTP / baseline: {:.0}%",
         100.0 * http.rate() / baseline.rate().max(1e-9)
-    );
+    )?;
     db.close().await?;
     Ok(())
 }
