@@ -99,6 +99,8 @@ impl App {
             Some(app) => Some(GithubApp::new(app).context("setting up the GitHub App")?),
             None => None,
         };
+        let secrets = config.server_secrets();
+        let bakeries = bakeries.with_server_secrets(&secrets);
         let state = AppState::new(db.clone(), config.admin_keys.clone())
             .with_webhook_secret(config.webhook_secret.clone());
         let flows = FlowContext {
@@ -107,6 +109,7 @@ impl App {
             github,
             bakeries,
             local_jobs: LocalJobs::new(state.queue.clone()),
+            secrets,
         };
         Ok(App {
             state,

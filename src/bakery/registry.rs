@@ -2,6 +2,7 @@
 //! recorded in the database so nobody inserts bakery rows by hand.
 
 use super::config::{BakeryConfig, BakeryConfigError, load_bakery_file};
+use crate::config::ServerSecrets;
 use crate::db::{BakeryPatch, Database, DbError, NewBakery};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -104,6 +105,15 @@ impl BakeryRegistry {
         BakeryRegistry {
             bakeries: Arc::new(bakeries),
         }
+    }
+
+    /// The same bakeries, each masking the server's own secrets along with its own.
+    pub fn with_server_secrets(&self, server: &ServerSecrets) -> Self {
+        Self::from_configs(self.bakeries.values().map(|config| {
+            let mut config = BakeryConfig::clone(config);
+            config.secrets = config.secrets.clone().with_server(server.clone());
+            Arc::new(config)
+        }))
     }
 
     /// The bakery named `name` (the `bakery.id` of a meta.yaml).

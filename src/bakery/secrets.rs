@@ -2,74 +2,53 @@
 
 use serde_json::Value;
 
-/// Lines of a multi-line secret shorter than this are not masked on their own (a lone `}`
-/// or `-----END KEY-----` line would mask unrelated output).
-pub const MIN_MASKED_LINE_LEN: usize = 8;
+use crate::config::ServerSecrets;
+use crate::config::masking::{mask_with, masked_set};
 
-/// The secret values of one bakery. `Debug` shows only how many there are.
+/// The secret values of one bakery, and the server's own ([`ServerSecrets`]), masked
+/// together. `Debug` shows only how many there are.
 #[derive(Clone, Default)]
-pub struct Secrets(Vec<String>);
+pub struct Secrets {
+    own: Vec<String>,
+    server: ServerSecrets,
+}
 
 impl Secrets {
     /// Keeps the non-empty `values`, longest first (so a secret containing another is
-    /// masked whole). Each value is also kept as it appears inside a JSON string (quotes,
-    /// backslashes and newlines escaped) and, for a multi-line value (a key file), line by
-    /// line for lines of at least [`MIN_MASKED_LINE_LEN`] characters, since output is masked
-    /// one line at a time.
+    /// masked whole), each also in its JSON-escaped form and, for a multi-line value (a
+    /// key file), line by line (see [`crate::config::masking::masked_forms`]).
     pub fn new(values: impl IntoIterator<Item = String>) -> Self {
-        let mut values: Vec<String> = values
-            .into_iter()
-            .flat_map(|value| {
-                let mut forms = vec![value.clone()];
-                let quoted = serde_json::to_string(&value).unwrap_or_default();
-                if let Some(escaped) = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'))
-                    && escaped != value
-                {
-                    forms.push(escaped.to_owned());
-                }
-                if value.contains('\n') {
-                    forms.extend(
-                        value
-                            .lines()
-                            .map(str::trim)
-                            .filter(|l| l.len() >= MIN_MASKED_LINE_LEN)
-                            .map(str::to_owned),
-                    );
-                }
-                forms
-            })
-            .filter(|v| !v.is_empty())
-            .collect();
-        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        values.dedup();
-        Secrets(values)
-    }
-
-    /// How many strings are masked (each secret, plus its escaped form and lines).
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// `text` with every secret value replaced by `***`.
-    pub fn mask(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.0 {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "***");
-            }
+        Secrets {
+            own: masked_set(values),
+            server: ServerSecrets::default(),
         }
-        out
+    }
+
+    /// The same secrets, masked together with the server's own.
+    pub fn with_server(mut self, server: ServerSecrets) -> Self {
+        self.server = server;
+        self
+    }
+
+    /// How many of the bakery's strings are masked (each secret, its escaped form, lines).
+    pub fn len(&self) -> usize {
+        self.own.len()
+    }
+
+    /// Whether the bakery has none.
+    pub fn is_empty(&self) -> bool {
+        self.own.is_empty()
+    }
+
+    /// `text` with every bakery secret, then every server secret, replaced by `***`.
+    pub fn mask(&self, text: &str) -> String {
+        self.server.mask(&mask_with(&self.own, text))
     }
 }
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets({} redacted)", self.0.len())
+        write!(f, "Secrets({} redacted)", self.own.len())
     }
 }
 

@@ -7,6 +7,7 @@
 //! `RUST_LOG` ([`crate::telemetry`]).
 
 mod app;
+pub mod masking;
 mod secrets;
 
 pub use app::{
@@ -15,6 +16,7 @@ pub use app::{
 };
 
 use app::{FileApp, app_settings};
+pub use masking::ServerSecrets;
 pub use secrets::{AdminKeys, MIN_ADMIN_KEY_LEN, Secret};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -147,6 +149,19 @@ fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// What the server masks of its own: the webhook secret, the admin keys and the App's
+    /// private key, plus the shapes of the tokens and JWTs it makes.
+    pub fn server_secrets(&self) -> ServerSecrets {
+        let mut values: Vec<String> = self.admin_keys.values().map(str::to_owned).collect();
+        values.extend(self.webhook_secret.iter().map(|s| s.expose().to_owned()));
+        values.extend(
+            self.github
+                .iter()
+                .map(|app| app.private_key_pem.expose().to_owned()),
+        );
+        ServerSecrets::new(values)
+    }
+
     /// Merges flags/environment over the optional file and validates the result.
     pub fn load(settings: &Settings) -> Result<Config, ConfigError> {
         let mut file = match &settings.config_file {

@@ -50,6 +50,11 @@ impl AdminKeys {
         Ok(AdminKeys(kept))
     }
 
+    /// The keys themselves, for masking them in output.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(Secret::expose)
+    }
+
     /// Whether no key is configured.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

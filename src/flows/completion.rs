@@ -45,7 +45,7 @@ pub async fn complete(
             // What the monitor says is masked like the runner's own output.
             let mask = |text: String| match &config {
                 Some(config) => config.secrets.mask(&text),
-                None => text,
+                None => ctx.secrets.mask(&text),
             };
             let logs = merged_logs(run.logs.as_deref(), completion).map(mask);
             let result = ctx

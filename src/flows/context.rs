@@ -4,7 +4,7 @@
 use super::FlowError;
 use crate::bakery::local::LocalJobs;
 use crate::bakery::registry::BakeryRegistry;
-use crate::config::AppSettings;
+use crate::config::{AppSettings, ServerSecrets};
 use crate::db::Database;
 use crate::db::entities::recipe_run;
 use crate::db::entities::webhook_delivery;
@@ -20,6 +20,9 @@ pub struct FlowContext {
     pub bakeries: BakeryRegistry,
     /// Jobs of local bakeries running in the background.
     pub local_jobs: LocalJobs,
+    /// The server's own secrets, masked in what flows store and post (bakeries' secrets
+    /// mask them too).
+    pub secrets: ServerSecrets,
 }
 
 impl FlowContext {

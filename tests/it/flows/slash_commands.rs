@@ -234,6 +234,72 @@ async fn a_failed_submission_fails_the_run_and_keeps_the_masked_trace(app: TestA
     h.finish().await;
 }
 
+async fn a_failed_run_masks_the_servers_own_secrets(app: TestApp) {
+    use crate::support::fake_github::TEST_KEY_PEM;
+    use crate::support::{ADMIN_KEY, WEBHOOK_SECRET};
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, _) = synchronized(&h, &["recipe-leaks"]).await;
+    // A JWT as the server makes them (signed with the App's key) and an installation token
+    // as the fake GitHub mints them.
+    let now = chrono::Utc::now().timestamp();
+    let jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &json!({"iat": now - 60, "exp": now + 540, "iss": "1"}),
+        &jsonwebtoken::EncodingKey::from_rsa_pem(TEST_KEY_PEM.as_bytes()).expect("key"),
+    )
+    .expect("jwt");
+    let token = "ghs_fake_1_00000000000000000042";
+    let key_line = TEST_KEY_PEM
+        .lines()
+        .nth(3)
+        .expect("a line inside the key")
+        .to_owned();
+    let leaked = [
+        ("the webhook secret", WEBHOOK_SECRET.to_owned()),
+        ("an admin key", ADMIN_KEY.to_owned()),
+        ("a line of the App's private key", key_line),
+        ("an installation token", token.to_owned()),
+        ("a JWT", jwt),
+    ];
+    h.leak(
+        &leaked
+            .iter()
+            .map(|(what, value)| format!("{what}={value}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-leaks",
+            &pr_comment(FEEDSTOCK, 2, "/run recipe-leaks", "MEMBER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-leaks", DeliveryState::Done, WAIT)
+        .await;
+    let run = runs_of(&h.app, feedstock.id).await.remove(0);
+    assert_eq!(run.conclusion, Some(RunConclusion::Failure));
+    let trace = run.error_trace.clone().expect("trace kept");
+    let logs = run.logs.clone().unwrap_or_default();
+    let comments = h.github.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(trace.contains("the webhook secret=***"), "{trace}");
+    for (what, value) in &leaked {
+        for (place, text) in [
+            ("trace", &trace),
+            ("logs", &logs),
+            ("comment", &comments[0].body),
+        ] {
+            assert!(
+                !text.contains(value.as_str()),
+                "{what} leaked into the {place}: {text}"
+            );
+        }
+    }
+    h.finish().await;
+}
+
 async fn a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails(app: TestApp) {
     let h = GithubAppHarness::start(app).await;
     let (feedstock, _) = synchronized(&h, &["recipe-hangs"]).await;
@@ -256,6 +322,7 @@ async fn a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails(app: TestAp
 }
 
 both_engines!(
+    a_failed_run_masks_the_servers_own_secrets,
     run_by_a_collaborator_submits_a_pruned_test_job,
     run_by_someone_without_write_access_submits_nothing,
     unknown_commands_and_recipes_get_a_reply_listing_what_exists,

@@ -88,10 +88,11 @@ impl GithubAppHarness {
              DataflowBakery:\n  temp_gcs_location: gs://pfo-test/temp\n\
              TargetStorage:\n  fsspec_class: s3fs.S3FileSystem\n  fsspec_args: {{anon: false}}\n  \
              root_path: Pangeo/{{subpath}}\n  public_url: https://ncsa.osn.xsede.org/{{root_path}}\n\
-             FakeRunner:\n  record_to: '{}'\n\
+             FakeRunner:\n  record_to: '{}'\n  leak_file: '{}'\n\
              Orchestrator:\n  region: us-central1\n  description: Dataflow test bakery\n  secrets_file: {BAKERY}.secrets.yaml\n",
             cancelled.display(),
-            record.display()
+            record.display(),
+            dir.path().join("leak.txt").display()
         );
         std::fs::write(dir.path().join(format!("{BAKERY}.yaml")), bakery).expect("bakery");
         std::fs::write(
@@ -185,6 +186,11 @@ impl GithubAppHarness {
         text.lines()
             .map(|line| serde_json::from_str(line).expect("runner record"))
             .collect()
+    }
+
+    /// Makes a `…leaks…` recipe's runner print `text` in its failure.
+    pub fn leak(&self, text: &str) {
+        std::fs::write(self.dir.path().join("leak.txt"), text).expect("leak file");
     }
 
     /// The job ids the bakery's cancel command was given, in order.
