@@ -43,6 +43,18 @@ pub fn check_succeeded(head_sha: &str, links: &[String]) -> CheckOutput {
     }
 }
 
+/// The PR's head repository (a fork) was deleted: its commits cannot be read or run.
+pub fn head_repository_gone(number: u64) -> CheckOutput {
+    CheckOutput {
+        title: "The pull request's fork was deleted".into(),
+        summary: format!(
+            "The repository that held the head commit of #{number} no longer exists, so its \
+             `meta.yaml` cannot be read and its recipes cannot be run. Push the branch to a fork \
+             again and open a new pull request."
+        ),
+    }
+}
+
 /// meta.yaml was not found where it must be.
 pub fn meta_missing(path: &str, head_sha: &str) -> CheckOutput {
     CheckOutput {

@@ -34,21 +34,41 @@ pub async fn fresh_run(
     .await
 }
 
-/// `--feedstock-subdir` for a run: on staged-recipes, the recipe directory of the open PR
-/// whose head is the run's commit.
-async fn feedstock_subdir(
+/// Where a run's recipe is: `--feedstock-subdir` (on staged-recipes, the recipe directory
+/// of the open PR whose head is the run's commit) and the repository to clone (a test
+/// run's: that PR's head repository, a fork for a PR from a fork; a production run's, or a
+/// feedstock test run without an open PR: the feedstock itself).
+async fn run_source(
     gh: &Installation,
     spec: &str,
     run: &recipe_run::Model,
-) -> Result<Result<Option<String>, String>, FlowError> {
-    if repo_kind(spec) != Some(RepoKind::StagedRecipes) {
-        return Ok(Ok(None));
+) -> Result<Result<(Option<String>, String), String>, FlowError> {
+    let base_url = format!("https://github.com/{spec}");
+    let staged = repo_kind(spec) == Some(RepoKind::StagedRecipes);
+    if !staged && !run.is_test {
+        return Ok(Ok((None, base_url)));
     }
     let open = gh
         .open_pull_requests(spec)
         .await
         .doing("listing open pull requests")?;
-    let Some(pr) = open.into_iter().find(|pr| pr.head_sha == run.head_sha) else {
+    let pr = open.into_iter().find(|pr| pr.head_sha == run.head_sha);
+    let repo_url = match &pr {
+        Some(pr) if run.is_test => match &pr.head_repository {
+            Some(head) => head.html_url.clone(),
+            None => {
+                return Ok(Err(format!(
+                    "the head repository of PR #{} was deleted",
+                    pr.number
+                )));
+            }
+        },
+        _ => base_url,
+    };
+    if !staged {
+        return Ok(Ok((None, repo_url)));
+    }
+    let Some(pr) = pr else {
         return Ok(Err(format!(
             "no open pull request of {spec} has head {}",
             run.head_sha
@@ -59,7 +79,7 @@ async fn feedstock_subdir(
         .await
         .doing("listing the PR's files")?;
     Ok(match recipe_dirs(&files).as_slice() {
-        [dir] => Ok(Some(format!("recipes/{dir}"))),
+        [dir] => Ok((Some(format!("recipes/{dir}")), repo_url)),
         dirs => Err(format!(
             "PR #{} has {} recipe directories",
             pr.number,
@@ -95,11 +115,10 @@ pub async fn submit_queued(
         .unwrap_or_default();
     let problem = match (
         ctx.bakeries.get(&bakery_name),
-        feedstock_subdir(&gh, &feedstock.spec, &run).await?,
+        run_source(&gh, &feedstock.spec, &run).await?,
     ) {
-        (Some(bakery), Ok(subdir)) => {
+        (Some(bakery), Ok((subdir, repo_url))) => {
             let run = with_deployment(ctx, &gh, journal, &feedstock, run).await?;
-            let repo_url = format!("https://github.com/{}", feedstock.spec);
             let (run, submitted) = submit_run(
                 ctx,
                 Submission {

@@ -179,6 +179,22 @@ async fn run(
             .await;
         }
     };
+    // The runner clones the repository that holds the head commit: the fork, for a PR
+    // from a fork (the base repository does not serve a fork's commits to a clone).
+    let Some(head) = &pr.head_repository else {
+        let gone = messages::head_repository_gone(pr.number);
+        return submission_failed(
+            ctx,
+            gh,
+            journal,
+            comment,
+            target.id,
+            recipe_id,
+            &gone.summary,
+            &link,
+        )
+        .await;
+    };
     journal
         .once("rocket", || async {
             gh.react_to_comment(&repo.full_name, comment.comment_id, "rocket")
@@ -191,7 +207,7 @@ async fn run(
         Submission {
             run: target,
             feedstock_spec: &feedstock.spec,
-            repo_url: &repo.html_url,
+            repo_url: &head.html_url,
             feedstock_subdir: source.feedstock_subdir,
             bakery: &bakery,
         },

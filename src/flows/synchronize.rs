@@ -1,6 +1,7 @@
 //! *synchronize*: on `pull_request` opened / reopened / synchronize in a feedstock or
 //! staged-recipes repository, read the PR's `meta.yaml` at its head commit, and queue one
-//! test recipe run per recipe, reporting through a `synchronize` check run. A contributor's
+//! test recipe run per recipe, reporting through a `synchronize` check run. The head commit
+//! is read where it lives: the contributor's fork for a PR from a fork. A contributor's
 //! mistake (no or broken meta.yaml, an unknown bakery) ends the check run as `failure` with
 //! a summary saying what to fix; the delivery itself is then `done`.
 
@@ -84,7 +85,11 @@ async fn queue_runs(
         Ok(source) => source,
         Err(output) => return Ok(Err(output)),
     };
-    let meta = match recipe_source::read_meta(gh, &repo.full_name, &source, &pr.head_sha).await? {
+    // The head commit lives in the head repository: a contributor's fork, usually.
+    let Some(head) = &pr.head_repository else {
+        return Ok(Err(messages::head_repository_gone(pr.number)));
+    };
+    let meta = match recipe_source::read_meta(gh, &head.full_name, &source, &pr.head_sha).await? {
         Ok(meta) => meta,
         Err(output) => return Ok(Err(output)),
     };

@@ -32,7 +32,7 @@ mod repos;
 
 pub use checks::NewCheckRun;
 pub use error::{GithubError, Retry};
-pub use pulls::PullRequest;
+pub use pulls::{HeadRepository, PullRequest};
 
 use crate::config::GithubAppConfig;
 use ::http::header::ACCEPT;

@@ -29,6 +29,18 @@ pub struct PullRequest {
     pub state: String,
     /// Whether it was merged.
     pub merged: bool,
+    /// Where the head commit lives (the base repository or a fork); `None` when the fork
+    /// was deleted.
+    pub head_repository: Option<HeadRepository>,
+}
+
+/// The repository a pull request's head commit lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HeadRepository {
+    /// `owner/name`.
+    pub full_name: String,
+    /// `https://github.com/owner/name`, what the runner clones.
+    pub html_url: String,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +63,8 @@ struct WireRef {
     #[serde(rename = "ref")]
     name: String,
     sha: String,
+    #[serde(default)]
+    repo: Option<HeadRepository>,
 }
 
 impl From<WirePull> for PullRequest {
@@ -63,6 +77,7 @@ impl From<WirePull> for PullRequest {
             base_ref: pull.base.name,
             state: pull.state,
             merged: pull.merged.unwrap_or(pull.merged_at.is_some()),
+            head_repository: pull.head.repo,
         }
     }
 }

@@ -73,6 +73,9 @@ pub struct PullRequestEvent {
     pub merge_commit_sha: Option<String>,
     /// The base repository: the one the PR is merged into.
     pub repository: Repository,
+    /// Where the head commit lives: the base repository, or (as for almost every
+    /// staged-recipes PR) the contributor's fork. `None` when that fork was deleted.
+    pub head_repository: Option<Repository>,
 }
 
 /// An `issue_comment` delivery (action `created`).
@@ -215,6 +218,9 @@ mod raw {
     #[derive(Deserialize)]
     pub struct Head {
         pub sha: String,
+        /// `null` when the head repository (a fork) was deleted.
+        #[serde(default)]
+        pub repo: Option<Repo>,
     }
 
     #[derive(Deserialize)]
@@ -259,6 +265,7 @@ mod raw {
                 merged: self.pull_request.merged.unwrap_or(false),
                 merge_commit_sha: self.pull_request.merge_commit_sha,
                 repository: self.repository.into(),
+                head_repository: self.pull_request.head.repo.map(Into::into),
             })
         }
     }

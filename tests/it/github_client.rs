@@ -5,7 +5,7 @@ mod failures;
 mod tokens;
 
 use crate::support::fake_github::{DeploymentStatus, FakeGithub, FakePull};
-use pangeo_forge_orchestrator::github::{Installation, NewCheckRun, PullRequest};
+use pangeo_forge_orchestrator::github::{HeadRepository, Installation, NewCheckRun, PullRequest};
 use serde_json::json;
 
 pub(super) const REPO: &str = "pangeo-forge/staged-recipes";
@@ -120,6 +120,10 @@ async fn pull_requests_and_their_files_are_read() {
             base_ref: "main".into(),
             state: "open".into(),
             merged: false,
+            head_repository: Some(HeadRepository {
+                full_name: REPO.into(),
+                html_url: format!("https://github.com/{REPO}"),
+            }),
         }
     );
     assert!(gh.pull_request(REPO, 2).await.unwrap().merged);

@@ -3,6 +3,7 @@
 
 mod completion;
 mod faults;
+mod forks;
 mod life_cycle;
 mod merges;
 mod slash_commands;

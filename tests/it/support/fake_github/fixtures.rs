@@ -73,14 +73,25 @@ pub fn pull(repo: &str, pull: &FakePull, op: &str) -> Value {
     if let Some(first) = body.as_array().and_then(|items| items.first()).cloned() {
         body = first;
     }
-    let owner = repo.split('/').next().unwrap_or(repo);
     body["number"] = json!(pull.number);
     body["title"] = json!(pull.title);
     body["body"] = json!(pull.body);
     body["state"] = json!(pull.state);
     body["head"]["ref"] = json!(pull.head_ref);
     body["head"]["sha"] = json!(pull.head_sha);
-    body["head"]["label"] = json!(format!("{owner}:{}", pull.head_ref));
+    let head_repo = pull.fork.as_deref().unwrap_or(repo);
+    let head_owner = head_repo.split('/').next().unwrap_or(head_repo);
+    body["head"]["label"] = json!(format!("{head_owner}:{}", pull.head_ref));
+    if pull.head_repo_deleted {
+        body["head"]["repo"] = Value::Null;
+    } else {
+        body["head"]["repo"]["full_name"] = json!(head_repo);
+        body["head"]["repo"]["name"] = json!(head_repo.rsplit('/').next().unwrap_or(head_repo));
+        body["head"]["repo"]["html_url"] = json!(format!("https://github.com/{head_repo}"));
+        body["head"]["repo"]["fork"] = json!(pull.fork.is_some());
+    }
+    body["base"]["repo"]["full_name"] = json!(repo);
+    body["base"]["repo"]["html_url"] = json!(format!("https://github.com/{repo}"));
     body["base"]["ref"] = json!(pull.base_ref);
     body["url"] = json!(api(&format!("/repos/{repo}/pulls/{}", pull.number)));
     body["merged_at"] = if pull.merged {

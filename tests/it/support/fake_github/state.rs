@@ -15,6 +15,11 @@ pub struct FakePull {
     /// `open` or `closed`.
     pub state: String,
     pub merged: bool,
+    /// Where the head commit lives: `None` for the base repository itself, `Some(fork)`
+    /// for a contributor's fork (`owner/name`).
+    pub fork: Option<String>,
+    /// The head repository was deleted: GitHub then sends `head.repo: null`.
+    pub head_repo_deleted: bool,
 }
 
 impl FakePull {
@@ -29,6 +34,8 @@ impl FakePull {
             base_ref: "main".to_owned(),
             state: "open".to_owned(),
             merged: false,
+            fork: None,
+            head_repo_deleted: false,
         }
     }
 }
