@@ -26,7 +26,7 @@ pub struct Meta {
 /// One `recipes:` entry: `{id, object}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipeEntry {
-    /// The recipe id: a safe path segment and command-line argument (see [`check_recipe_id`]).
+    /// The recipe id, exactly as written (see [`check_recipe_id`]).
     pub id: String,
     /// Where the recipe lives, `module:attribute` (e.g. `recipe:recipe`).
     pub object: String,
@@ -169,30 +169,26 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Longest recipe id accepted: it becomes a file name and part of a storage path.
+/// Longest recipe id accepted (bytes): it becomes a file name and part of a storage path.
 pub const MAX_RECIPE_ID_LEN: usize = 128;
 
-/// Checks that `id` is safe as a path segment and a command-line argument: it starts with
-/// an ASCII letter or digit and continues with letters, digits, `.`, `_` or `-`
-/// (`^[A-Za-z0-9][A-Za-z0-9._-]*$`), at most [`MAX_RECIPE_ID_LEN`] characters.
+/// Checks a recipe id as the original did, which accepted ids such as `AWS NOAA Ocean
+/// Nearsurface Atmos Profiles`: any text of at most [`MAX_RECIPE_ID_LEN`] bytes without
+/// control characters. Ids are stored exactly as written; they reach the runner as one
+/// argument (never through a shell) and storage paths percent-encoded
+/// ([`crate::bakery::naming::recipe_path_segment`]).
 pub fn check_recipe_id(id: &str) -> Result<(), String> {
-    let mut chars = id.chars();
-    match chars.next() {
-        None => return Err("it is empty".into()),
-        Some(c) if !c.is_ascii_alphanumeric() => {
-            return Err("it must start with a letter or a digit".into());
-        }
-        Some(_) => {}
+    if id.is_empty() {
+        return Err("it is empty".into());
     }
-    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
+    if let Some(bad) = id.chars().find(|c| c.is_control()) {
         return Err(format!(
-            "`{}` is not allowed; use only letters, digits, `.`, `_` and `-`",
+            "`{}` (a control character) is not allowed",
             bad.escape_default()
         ));
     }
     if id.len() > MAX_RECIPE_ID_LEN {
-        return Err(format!("it is longer than {MAX_RECIPE_ID_LEN} characters"));
+        return Err(format!("it is longer than {MAX_RECIPE_ID_LEN} bytes"));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! status monitor where to report and which run finished.
 
 use super::config::BakeryConfig;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// The file extension of the stored dataset (the original always wrote Zarr).
 pub const DATASET_EXTENSION: &str = "zarr";
@@ -13,9 +14,30 @@ pub const DEFAULT_HOOKS_PATH: &str = "/github/hooks/";
 /// The longest job name Dataflow (and `--Bake.job_name`) accepts.
 pub const MAX_JOB_NAME_LEN: usize = 64;
 
+/// What a recipe id keeps as it is in a path: ASCII letters, digits, `.`, `_` and `-`.
+const PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_').remove(b'-');
+
+/// A recipe id as one storage path segment: every byte but ASCII letters, digits, `.`, `_`
+/// and `-` percent-encoded (`AWS NOAA` → `AWS%20NOAA`, `a/b` → `a%2Fb`, `%` → `%25`). Ids
+/// that were already safe are unchanged; the encoding is reversible
+/// ([`recipe_id_from_segment`]), so two different ids never share a path, and no id can
+/// leave its run's directory.
+pub fn recipe_path_segment(recipe_id: &str) -> String {
+    utf8_percent_encode(recipe_id, PATH_SAFE).to_string()
+}
+
+/// The recipe id a [`recipe_path_segment`] was made from.
+pub fn recipe_id_from_segment(segment: &str) -> Option<String> {
+    percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|id| id.into_owned())
+}
+
 /// Where a run's output goes inside the bakery's `TargetStorage.root_path`:
 /// test runs `<app_name>/test/<feedstock_spec>/recipe-run-<id>/<recipe_id>.zarr`,
-/// production runs `<app_name>/<feedstock_spec>/<recipe_id>.zarr`.
+/// production runs `<app_name>/<feedstock_spec>/<recipe_id>.zarr`, the recipe id as its
+/// [`recipe_path_segment`].
 pub fn storage_subpath(
     app_name: &str,
     feedstock_spec: &str,
@@ -23,6 +45,7 @@ pub fn storage_subpath(
     recipe_id: &str,
     is_test: bool,
 ) -> String {
+    let recipe_id = recipe_path_segment(recipe_id);
     if is_test {
         format!(
             "{app_name}/test/{feedstock_spec}/recipe-run-{run_id}/{recipe_id}.{DATASET_EXTENSION}"

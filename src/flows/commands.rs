@@ -75,24 +75,35 @@ pub fn parse(body: &str) -> Option<Result<Command, CommandError>> {
 }
 
 fn parse_line(line: &str) -> Result<Command, CommandError> {
-    let mut words = line.split_whitespace();
-    let name = words.next().unwrap_or_default();
+    let line = line.trim();
+    let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let command: &'static str = match name {
         "run" => "run",
         "rerun" => "rerun",
         other => return Err(CommandError::Unknown(other.to_owned())),
     };
-    let recipe_id = words.next().ok_or(CommandError::MissingArgument {
-        command,
-        what: "a recipe id, e.g. `/run my-recipe`",
-    })?;
-    if let Some(extra) = words.next() {
+    let rest = rest.trim();
+    // A recipe id with spaces (the original accepted them) is quoted: `…`, "…" or '…'.
+    let (recipe_id, extra) = match rest.chars().next() {
+        Some(quote @ ('`' | '"' | '\'')) => match rest[1..].split_once(quote) {
+            Some((id, after)) => (id, after.trim()),
+            None => (rest.trim_matches(quote), ""),
+        },
+        _ => rest.split_once(char::is_whitespace).unwrap_or((rest, "")),
+    };
+    if recipe_id.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command,
+            what: "a recipe id, e.g. `/run my-recipe` (quote one with spaces: `/run \"my recipe\"`)",
+        });
+    }
+    if let Some(extra) = extra.split_whitespace().next() {
         return Err(CommandError::TooManyArguments {
             command,
             extra: extra.to_owned(),
         });
     }
-    let recipe_id = recipe_id.trim_matches('`').to_owned();
+    let recipe_id = recipe_id.to_owned();
     Ok(match command {
         "rerun" => Command::Rerun { recipe_id },
         _ => Command::Run { recipe_id },
@@ -121,6 +132,22 @@ mod tests {
     }
 
     #[test]
+    fn a_quoted_recipe_id_may_hold_spaces() {
+        let id = "AWS NOAA Ocean Nearsurface Atmos Profiles";
+        assert_eq!(parse(&format!("/run `{id}`")), run(id));
+        assert_eq!(parse(&format!("/run \"{id}\"")), run(id));
+        assert_eq!(parse(&format!("/run '{id}'  ")), run(id));
+        assert!(matches!(
+            parse(&format!("/run \"{id}\" extra")),
+            Some(Err(CommandError::TooManyArguments { .. }))
+        ));
+        assert!(matches!(
+            parse("/run \"\""),
+            Some(Err(CommandError::MissingArgument { .. }))
+        ));
+    }
+
+    #[test]
     fn run_takes_one_recipe_id() {
         assert_eq!(parse("/run gpcp"), run("gpcp"));
         assert_eq!(parse("  /run   gpcp  \n"), run("gpcp"));
@@ -129,7 +156,7 @@ mod tests {
             parse("/run"),
             Some(Err(CommandError::MissingArgument {
                 command: "run",
-                what: "a recipe id, e.g. `/run my-recipe`"
+                what: "a recipe id, e.g. `/run my-recipe` (quote one with spaces: `/run \"my recipe\"`)"
             }))
         );
         assert_eq!(

@@ -134,15 +134,34 @@ fn duplicate_ids_are_refused() {
 }
 
 #[test]
-fn unsafe_ids_are_refused() {
-    for id in ["../etc", "a/b", "-rf", "a b", ".hidden", "x;rm", "é"] {
+fn ids_the_original_accepted_are_accepted_as_written() {
+    for id in [
+        "AWS NOAA Ocean Nearsurface Atmos Profiles",
+        "../etc",
+        "a/b",
+        "-rf",
+        ".hidden",
+        "x;rm",
+        "é",
+    ] {
         let text = format!("recipes:\n  - {{id: '{id}', object: 'r:r'}}\nbakery: {{id: b}}\n");
+        let meta = parse_meta(&text).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(meta.recipes[0].id, id);
+    }
+}
+
+#[test]
+fn empty_control_and_overlong_ids_are_refused() {
+    // YAML escapes: a bell character, a tab.
+    for id in ["a\\u0007b", "tab\\there"] {
+        let text = format!("recipes:\n  - {{id: \"{id}\", object: 'r:r'}}\nbakery: {{id: b}}\n");
         let err = parse_meta(&text).unwrap_err();
         assert!(
             matches!(err, MetaError::BadRecipeId { .. }),
             "{id}: {err:?}"
         );
     }
+    assert!(check_recipe_id("").is_err());
     assert!(check_recipe_id(&"a".repeat(MAX_RECIPE_ID_LEN)).is_ok());
     assert!(check_recipe_id(&"a".repeat(MAX_RECIPE_ID_LEN + 1)).is_err());
 }

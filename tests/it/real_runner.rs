@@ -1,4 +1,5 @@
-//! The real `pangeo-forge-runner` (from PyPI, in a virtualenv) driven from a PR webhook to a
+//! The real `pangeo-forge-runner` (from PyPI, in a virtualenv) driven from a webhook of a PR
+//! from a fork (a local directory stands in for the fork, which alone holds the commit) to a
 //! readable Zarr dataset, with `LocalDirectBakery` and everything offline. A bake takes about
 //! 40 s, so this runs only when `PFO_REAL_RUNNER` names the runner executable:
 //! `scripts/run-real-e2e.sh` installs it and runs this test.
@@ -15,6 +16,8 @@ use std::process::Command;
 use std::time::Duration;
 
 const STAGED: &str = "pangeo-forge/staged-recipes";
+/// The contributor's fork the PR comes from.
+const FORK: &str = "contributor/staged-recipes";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -73,9 +76,13 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
         .await
         .expect("feedstock");
 
-    // The PR: its repository is the local copy (the runner reads a local path as is).
+    // The PR comes from a contributor's fork, as staged-recipes PRs do: the fork is the local
+    // copy (the runner reads a local path as is), and the base repository, which does not
+    // hold the commit, is not reachable from here at all.
+    let local = repo.display().to_string();
     let mut opened = with_repository(fixture("pull_request/opened.payload.json"), STAGED);
-    opened["repository"]["html_url"] = repo.display().to_string().into();
+    opened["pull_request"]["head"]["repo"]["full_name"] = FORK.into();
+    opened["pull_request"]["head"]["repo"]["html_url"] = local.clone().into();
     let sha = opened["pull_request"]["head"]["sha"]
         .as_str()
         .expect("sha")
@@ -86,11 +93,17 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
         "recipes/tiny/requirements.txt",
     ];
     h.github.set_pull_files(STAGED, 2, &files);
-    h.github
-        .add_pull(STAGED, FakePull::open(2, "Add tiny", "tiny", &sha));
+    h.github.add_pull(
+        STAGED,
+        FakePull {
+            fork: Some(FORK.into()),
+            fork_url: Some(local.clone()),
+            ..FakePull::open(2, "Add tiny", "tiny", &sha)
+        },
+    );
     for file in files {
         let text = std::fs::read(repo.join(file)).expect("fixture file");
-        h.github.set_file(STAGED, file, &sha, text);
+        h.github.set_file(FORK, file, &sha, text);
     }
     h.app
         .deliver("pull_request", "guid-real-opened", &opened)
@@ -104,7 +117,6 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
         .await;
 
     let mut run_comment = with_repository(fixture("issue_comment/created.payload.json"), STAGED);
-    run_comment["repository"]["html_url"] = repo.display().to_string().into();
     run_comment["installation"] = json!({"id": 1});
     run_comment["issue"]["number"] = 2.into();
     run_comment["issue"]["pull_request"] = json!({"url": "https://api.github.com/pulls/2"});

@@ -150,3 +150,35 @@ fn subpaths_as_the_original() {
         "pangeo-forge/pangeo-forge/gpcp-feedstock/gpcp.zarr"
     );
 }
+
+#[test]
+fn recipe_ids_with_spaces_and_slashes_stay_inside_their_segment() {
+    let id = "AWS NOAA Ocean Nearsurface Atmos Profiles";
+    assert_eq!(
+        storage_subpath("pangeo-forge", "pangeo-forge/staged-recipes", 7, id, true),
+        "pangeo-forge/test/pangeo-forge/staged-recipes/recipe-run-7/AWS%20NOAA%20Ocean%20Nearsurface%20Atmos%20Profiles.zarr"
+    );
+    assert_eq!(recipe_path_segment("../etc/a b"), "..%2Fetc%2Fa%20b");
+    assert_eq!(
+        recipe_path_segment("gpcp-daily_v1.2"),
+        "gpcp-daily_v1.2",
+        "safe ids unchanged"
+    );
+    assert_eq!(recipe_path_segment("100%"), "100%25");
+}
+
+proptest::proptest! {
+    /// Two different ids never share a path: the segment gives the id back, and has no `/`.
+    #[test]
+    fn recipe_path_segments_are_reversible(id in "\\PC{1,40}") {
+        let segment = recipe_path_segment(&id);
+        proptest::prop_assert!(!segment.contains('/'));
+        proptest::prop_assert_eq!(recipe_id_from_segment(&segment), Some(id));
+    }
+
+    #[test]
+    fn different_ids_get_different_segments(a in "\\PC{1,12}", b in "\\PC{1,12}") {
+        proptest::prop_assume!(a != b);
+        proptest::prop_assert_ne!(recipe_path_segment(&a), recipe_path_segment(&b));
+    }
+}

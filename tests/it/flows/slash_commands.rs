@@ -300,6 +300,47 @@ async fn a_failed_run_masks_the_servers_own_secrets(app: TestApp) {
     h.finish().await;
 }
 
+async fn a_recipe_id_with_spaces_runs_as_written_and_stores_encoded(app: TestApp) {
+    // A real staged-recipes id, which the original accepted.
+    let id = "AWS NOAA Ocean Nearsurface Atmos Profiles";
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, _) = synchronized(&h, &[id]).await;
+    assert_eq!(
+        h.github.check_runs()[0].conclusion.as_deref(),
+        Some("success")
+    );
+    h.app
+        .deliver(
+            "issue_comment",
+            "guid-spaces",
+            &pr_comment(FEEDSTOCK, 2, &format!("/run \"{id}\""), "MEMBER"),
+        )
+        .await;
+    h.app
+        .wait_for_delivery("guid-spaces", DeliveryState::Done, WAIT)
+        .await;
+    let run = runs_of(&h.app, feedstock.id).await.remove(0);
+    assert_eq!(run.recipe_id, id, "stored exactly as written");
+    assert_eq!(run.status, RunStatus::InProgress);
+    let calls = h.runner_calls();
+    let argv: Vec<&str> = calls[0]["argv"]
+        .as_array()
+        .expect("argv")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    let expected = format!("--Bake.recipe_id={id}");
+    assert!(argv.contains(&expected.as_str()), "one argument: {argv:?}");
+    let root = calls[0]["config"]["TargetStorage"]["root_path"]
+        .as_str()
+        .expect("root_path");
+    assert!(
+        root.ends_with("/AWS%20NOAA%20Ocean%20Nearsurface%20Atmos%20Profiles.zarr"),
+        "{root}"
+    );
+    h.finish().await;
+}
+
 async fn a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails(app: TestApp) {
     let h = GithubAppHarness::start(app).await;
     let (feedstock, _) = synchronized(&h, &["recipe-hangs"]).await;
@@ -322,6 +363,7 @@ async fn a_hanging_runner_is_killed_at_the_timeout_and_the_run_fails(app: TestAp
 }
 
 both_engines!(
+    a_recipe_id_with_spaces_runs_as_written_and_stores_encoded,
     a_failed_run_masks_the_servers_own_secrets,
     run_by_a_collaborator_submits_a_pruned_test_job,
     run_by_someone_without_write_access_submits_nothing,

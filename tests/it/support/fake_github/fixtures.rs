@@ -87,7 +87,11 @@ pub fn pull(repo: &str, pull: &FakePull, op: &str) -> Value {
     } else {
         body["head"]["repo"]["full_name"] = json!(head_repo);
         body["head"]["repo"]["name"] = json!(head_repo.rsplit('/').next().unwrap_or(head_repo));
-        body["head"]["repo"]["html_url"] = json!(format!("https://github.com/{head_repo}"));
+        body["head"]["repo"]["html_url"] = json!(
+            pull.fork_url
+                .clone()
+                .unwrap_or_else(|| format!("https://github.com/{head_repo}"))
+        );
         body["head"]["repo"]["fork"] = json!(pull.fork.is_some());
     }
     body["base"]["repo"]["full_name"] = json!(repo);

@@ -18,6 +18,9 @@ pub struct FakePull {
     /// Where the head commit lives: `None` for the base repository itself, `Some(fork)`
     /// for a contributor's fork (`owner/name`).
     pub fork: Option<String>,
+    /// The fork's `html_url` when it is not `https://github.com/<fork>` (the real-runner
+    /// test's fork is a local directory).
+    pub fork_url: Option<String>,
     /// The head repository was deleted: GitHub then sends `head.repo: null`.
     pub head_repo_deleted: bool,
 }
@@ -35,6 +38,7 @@ impl FakePull {
             state: "open".to_owned(),
             merged: false,
             fork: None,
+            fork_url: None,
             head_repo_deleted: false,
         }
     }
