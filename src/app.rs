@@ -102,7 +102,8 @@ impl App {
         let secrets = config.server_secrets();
         let bakeries = bakeries.with_server_secrets(&secrets);
         let state = AppState::new(db.clone(), config.admin_keys.clone())
-            .with_webhook_secret(config.webhook_secret.clone());
+            .with_webhook_secret(config.webhook_secret.clone())
+            .with_cors_origins(config.cors_origins.clone());
         let flows = FlowContext {
             db,
             app: config.app.clone(),

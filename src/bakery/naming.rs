@@ -3,7 +3,7 @@
 //! status monitor where to report and which run finished.
 
 use super::config::BakeryConfig;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// The file extension of the stored dataset (the original always wrote Zarr).
 pub const DATASET_EXTENSION: &str = "zarr";
@@ -20,18 +20,10 @@ const PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_').remove(
 /// A recipe id as one storage path segment: every byte but ASCII letters, digits, `.`, `_`
 /// and `-` percent-encoded (`AWS NOAA` → `AWS%20NOAA`, `a/b` → `a%2Fb`, `%` → `%25`). Ids
 /// that were already safe are unchanged; the encoding is reversible
-/// ([`recipe_id_from_segment`]), so two different ids never share a path, and no id can
+/// (percent-decoding gives the id back), so two different ids never share a path, and no id can
 /// leave its run's directory.
 pub fn recipe_path_segment(recipe_id: &str) -> String {
     utf8_percent_encode(recipe_id, PATH_SAFE).to_string()
-}
-
-/// The recipe id a [`recipe_path_segment`] was made from.
-pub fn recipe_id_from_segment(segment: &str) -> Option<String> {
-    percent_decode_str(segment)
-        .decode_utf8()
-        .ok()
-        .map(|id| id.into_owned())
 }
 
 /// Where a run's output goes inside the bakery's `TargetStorage.root_path`:

@@ -7,6 +7,7 @@
 //! `RUST_LOG` ([`crate::telemetry`]).
 
 mod app;
+mod cors;
 pub mod masking;
 mod secrets;
 
@@ -16,6 +17,7 @@ pub use app::{
 };
 
 use app::{FileApp, app_settings};
+pub use cors::CorsOrigins;
 pub use masking::ServerSecrets;
 pub use secrets::{AdminKeys, MIN_ADMIN_KEY_LEN, Secret};
 use serde::Deserialize;
@@ -82,6 +84,9 @@ pub struct Settings {
     /// is taken over [default: 120]
     #[arg(long, env = "PFO_CLAIM_LEASE_SECS")]
     pub claim_lease_secs: Option<String>,
+    /// Comma-separated browser origins that may call the API (CORS), or `*` [default: *]
+    #[arg(long, env = "PFO_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
 }
 
 /// The same settings as read from a TOML file. Unknown keys are an error.
@@ -103,6 +108,7 @@ struct FileSettings {
     app_name: Option<String>,
     public_url: Option<String>,
     claim_lease_secs: Option<u64>,
+    cors_origins: Option<Vec<String>>,
 }
 
 /// The GitHub App's identity; present only when both its id and key are configured.
@@ -130,6 +136,8 @@ pub struct Config {
     pub workers: usize,
     /// What the flows need to know about this deployment.
     pub app: AppSettings,
+    /// The browser origins that may call the API.
+    pub cors_origins: CorsOrigins,
 }
 
 /// A setting that is missing, malformed or inconsistent.
@@ -229,6 +237,7 @@ impl Config {
         )? as usize;
 
         let app = app_settings(settings, &file_app, bind)?;
+        let cors_origins = cors::cors_origins(settings.cors_origins.as_deref(), file.cors_origins)?;
 
         Ok(Config {
             database_url,
@@ -238,6 +247,7 @@ impl Config {
             webhook_secret,
             workers,
             app,
+            cors_origins,
         })
     }
 }

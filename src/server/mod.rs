@@ -2,7 +2,9 @@
 //! routes, `/healthz`.
 //! Routes only translate HTTP to calls on the [`Database`] and the GraphQL schema.
 
+mod cors;
 mod dashboard;
+mod fallback;
 mod graphql_http;
 mod health;
 mod metrics;
@@ -11,7 +13,7 @@ mod rest;
 mod webhook;
 pub mod ws;
 
-use crate::config::{AdminKeys, Secret};
+use crate::config::{AdminKeys, CorsOrigins, Secret};
 use crate::db::Database;
 use crate::graphql::run_control::QueueSignal;
 use crate::graphql::{AppSchema, build_introspection_schema, build_schema_with_queue};
@@ -43,6 +45,8 @@ pub struct AppState {
     pub ws_init_timeout: Duration,
     /// The open websockets, told to close (1001) when the server stops.
     pub goodbyes: ws::Goodbyes,
+    /// The browser origins that may call the API (CORS).
+    pub cors_origins: CorsOrigins,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             queue,
             ws_init_timeout: ws::INIT_TIMEOUT,
             goodbyes: ws::Goodbyes::default(),
+            cors_origins: CorsOrigins::Any,
         }
     }
 
@@ -65,6 +70,12 @@ impl AppState {
     /// [`ws::INIT_TIMEOUT`]).
     pub fn with_ws_init_timeout(mut self, timeout: Duration) -> Self {
         self.ws_init_timeout = timeout;
+        self
+    }
+
+    /// Lets only `origins` call the API from a browser (default: any origin).
+    pub fn with_cors_origins(mut self, origins: CorsOrigins) -> Self {
+        self.cors_origins = origins;
         self
     }
 
@@ -96,7 +107,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(rest::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        // Unknown paths and wrong methods answer as FastAPI did: JSON the site can read.
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(cors::layer(&state.cors_origins));
     Router::new()
         .merge(api)
         .merge(hooks)

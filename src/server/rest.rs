@@ -22,20 +22,25 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-/// The REST routes (with and without the trailing slash of the collection paths).
+/// The REST routes, each with and without a trailing slash (the site asks for both).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/feedstocks/", get(list_feedstocks))
         .route("/feedstocks", get(list_feedstocks))
         .route("/feedstocks/{id}", get(get_feedstock))
+        .route("/feedstocks/{id}/", get(get_feedstock))
         .route("/feedstocks/{id}/datasets", get(feedstock_datasets))
+        .route("/feedstocks/{id}/datasets/", get(feedstock_datasets))
         .route("/bakeries/", get(list_bakeries))
         .route("/bakeries", get(list_bakeries))
         .route("/bakeries/{id}", get(get_bakery))
+        .route("/bakeries/{id}/", get(get_bakery))
         .route("/recipe_runs/", get(list_recipe_runs))
         .route("/recipe_runs", get(list_recipe_runs))
         .route("/recipe_runs/{id}", get(get_recipe_run))
+        .route("/recipe_runs/{id}/", get(get_recipe_run))
         .route("/stats/{kind}", get(stats))
+        .route("/stats/{kind}/", get(stats))
 }
 
 /// A REST error in FastAPI's shape.

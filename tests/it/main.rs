@@ -6,6 +6,7 @@ mod bakery_runner;
 mod benches;
 mod browser;
 mod cli;
+mod cors;
 mod crash;
 mod crash_flows;
 mod dashboard;

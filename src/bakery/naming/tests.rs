@@ -167,6 +167,14 @@ fn recipe_ids_with_spaces_and_slashes_stay_inside_their_segment() {
     assert_eq!(recipe_path_segment("100%"), "100%25");
 }
 
+/// The recipe id a [`recipe_path_segment`] was made from.
+fn recipe_id_from_segment(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|id| id.into_owned())
+}
+
 proptest::proptest! {
     /// Two different ids never share a path: the segment gives the id back, and has no `/`.
     #[test]

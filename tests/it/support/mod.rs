@@ -15,7 +15,7 @@ pub use db::{Engine, TestDb};
 
 pub use http::{TestApp, error_code, error_message};
 use pangeo_forge_orchestrator::config::{AdminKeys, Secret};
-use pangeo_forge_orchestrator::config::{AppSettings, Config, DEFAULT_DASHBOARD_URL};
+use pangeo_forge_orchestrator::config::{AppSettings, Config, CorsOrigins, DEFAULT_DASHBOARD_URL};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -57,6 +57,7 @@ pub fn test_config(database_url: &str) -> Config {
             runner_timeout: Duration::from_secs(5),
             claim_lease: Duration::from_secs(120),
         },
+        cors_origins: CorsOrigins::Any,
     }
 }
 
