@@ -11,6 +11,7 @@ use pangeo_forge_orchestrator::app::App;
 use pangeo_forge_orchestrator::bakery::BakeryRegistry;
 use pangeo_forge_orchestrator::config::CorsOrigins;
 use pangeo_forge_orchestrator::db::NewFeedstock;
+use pangeo_forge_orchestrator::db::entities::feedstock;
 use serde_json::json;
 
 const SITE: &str = "https://pangeo-forge.org";
@@ -35,15 +36,18 @@ fn preflight(path: &str, origin: &str, headers: &str) -> Request<Body> {
         .expect("request")
 }
 
-async fn any_origin_may_read_and_preflight(app: TestApp) {
-    let feedstock = app
-        .db()
+async fn gpcp(app: &TestApp) -> feedstock::Model {
+    app.db()
         .create_feedstock(NewFeedstock {
             spec: "pangeo-forge/gpcp-feedstock".into(),
             provider: None,
         })
         .await
-        .expect("feedstock");
+        .expect("feedstock")
+}
+
+async fn any_origin_may_read_and_preflight(app: TestApp) {
+    let feedstock = gpcp(&app).await;
     for path in [
         "/feedstocks/".to_owned(),
         format!("/feedstocks/{}", feedstock.id),
@@ -118,14 +122,7 @@ async fn a_configured_list_admits_only_its_origins(app: TestApp) {
 }
 
 async fn unknown_paths_and_methods_answer_json_and_items_take_a_slash(app: TestApp) {
-    let feedstock = app
-        .db()
-        .create_feedstock(NewFeedstock {
-            spec: "pangeo-forge/gpcp-feedstock".into(),
-            provider: None,
-        })
-        .await
-        .expect("feedstock");
+    let feedstock = gpcp(&app).await;
     let without = app.get(&format!("/feedstocks/{}", feedstock.id)).await;
     let with = app.get(&format!("/feedstocks/{}/", feedstock.id)).await;
     assert_eq!(with.status, StatusCode::OK);
