@@ -4,6 +4,7 @@
 
 mod cors;
 mod dashboard;
+mod deliveries;
 mod fallback;
 mod graphql_http;
 mod health;

@@ -39,6 +39,21 @@ pub fn routes() -> Router<AppState> {
         .route("/recipe_runs", get(list_recipe_runs))
         .route("/recipe_runs/{id}", get(get_recipe_run))
         .route("/recipe_runs/{id}/", get(get_recipe_run))
+        .route("/github/hooks/deliveries", get(super::deliveries::list))
+        .route("/github/hooks/deliveries/", get(super::deliveries::list))
+        .route("/github/hooks/deliveries/{id}", get(super::deliveries::one))
+        .route(
+            "/github/hooks/deliveries/{id}/",
+            get(super::deliveries::one),
+        )
+        .route(
+            "/feedstocks/{id}/deliveries",
+            get(super::deliveries::of_feedstock),
+        )
+        .route(
+            "/feedstocks/{id}/deliveries/",
+            get(super::deliveries::of_feedstock),
+        )
         .route("/stats/{kind}", get(stats))
         .route("/stats/{kind}/", get(stats))
 }
@@ -46,6 +61,8 @@ pub fn routes() -> Router<AppState> {
 /// A REST error in FastAPI's shape.
 pub enum RestError {
     NotFound(String),
+    /// The route needs an admin key (401).
+    Unauthorized(String),
     /// A bad query or path parameter: (where, what).
     Unprocessable(Vec<&'static str>, String),
     Internal,
@@ -69,6 +86,9 @@ impl IntoResponse for RestError {
             RestError::NotFound(detail) => {
                 (StatusCode::NOT_FOUND, Json(json!({ "detail": detail }))).into_response()
             }
+            RestError::Unauthorized(detail) => {
+                (StatusCode::UNAUTHORIZED, Json(json!({ "detail": detail }))).into_response()
+            }
             RestError::Unprocessable(loc, msg) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]})),
@@ -83,14 +103,14 @@ impl IntoResponse for RestError {
     }
 }
 
-type RestResult<T> = Result<Json<T>, RestError>;
-type Params = Query<HashMap<String, String>>;
+pub(super) type RestResult<T> = Result<Json<T>, RestError>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
 /// Python's `datetime.isoformat()` of the naive UTC timestamps the original stored:
 /// `2022-09-07T20:37:49` or `2022-09-07T20:37:49.123456`.
 /// Written field by field: `strftime` re-parses its pattern on every call, which was 8 % of a
 /// 100-run page's CPU.
-fn py_isoformat(t: &DateTime<Utc>) -> String {
+pub(super) fn py_isoformat(t: &DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
     let base = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -246,14 +266,12 @@ impl From<dataset::Model> for DatasetJson {
     }
 }
 
-fn unprocessable(param: &'static str, msg: impl Into<String>) -> RestError {
+pub(super) fn unprocessable(param: &'static str, msg: impl Into<String>) -> RestError {
     RestError::Unprocessable(vec!["query", param], msg.into())
 }
 
-/// `offset`, `limit` (≤ 100, default 100), `order_by` (a column) and `sort` (asc|desc).
-fn range<F: FromStr<Err = String> + Default>(
-    params: &HashMap<String, String>,
-) -> Result<(Sort<F>, Page), RestError> {
+/// `offset` and `limit` (≤ 100, default 100).
+pub(super) fn page_of(params: &HashMap<String, String>) -> Result<Page, RestError> {
     let number = |name: &'static str, default: u64| -> Result<u64, RestError> {
         match params.get(name) {
             None => Ok(default),
@@ -270,6 +288,14 @@ fn range<F: FromStr<Err = String> + Default>(
             format!("ensure this value is less than or equal to {MAX_PAGE_SIZE}"),
         ));
     }
+    Ok(Page { offset, limit })
+}
+
+/// `offset`, `limit` (≤ 100, default 100), `order_by` (a column) and `sort` (asc|desc).
+fn range<F: FromStr<Err = String> + Default>(
+    params: &HashMap<String, String>,
+) -> Result<(Sort<F>, Page), RestError> {
+    let page = page_of(params)?;
     let field = match params.get("order_by") {
         None => F::default(),
         Some(column) => column
@@ -286,10 +312,10 @@ fn range<F: FromStr<Err = String> + Default>(
             ));
         }
     };
-    Ok((Sort { field, direction }, Page { offset, limit }))
+    Ok((Sort { field, direction }, page))
 }
 
-fn path_id(text: &str) -> Result<i32, RestError> {
+pub(super) fn path_id(text: &str) -> Result<i32, RestError> {
     text.parse().map_err(|_| {
         RestError::Unprocessable(vec!["path", "id"], "value is not a valid integer".into())
     })

@@ -3,7 +3,7 @@
 //! headless Chromium on the dashboard (live badges, reconnect, filter) and GraphiQL.
 //!
 //! Skipped, saying why, when `node`, `web-playground/node_modules` or Chromium is missing;
-//! `scripts/install-browser-deps.sh` installs them.
+//! `bash scripts/test.sh` installs them (and `scripts/install-browser-deps.sh` alone).
 
 use crate::support::ADMIN_KEY;
 use crate::support::process::{command, serve};
@@ -43,17 +43,11 @@ fn missing(needs_browser: bool) -> Option<String> {
         "playwright-core",
     ] {
         if !modules.join(package).is_dir() {
-            return Some(format!(
-                "{} lacks {package} (run scripts/install-browser-deps.sh)",
-                modules.display()
-            ));
+            return Some(format!("{} lacks {package}", modules.display()));
         }
     }
     if needs_browser && !chromium().exists() {
-        return Some(format!(
-            "{} is missing (run scripts/install-browser-deps.sh)",
-            chromium().display()
-        ));
+        return Some(format!("{} is missing", chromium().display()));
     }
     None
 }

@@ -26,6 +26,7 @@ mod queue;
 mod real_runner;
 mod replicas;
 mod rest_api;
+mod rest_deliveries;
 mod row_counts;
 mod sample;
 mod schema_sync;
