@@ -103,7 +103,8 @@ impl App {
         let bakeries = bakeries.with_server_secrets(&secrets);
         let state = AppState::new(db.clone(), config.admin_keys.clone())
             .with_webhook_secret(config.webhook_secret.clone())
-            .with_cors_origins(config.cors_origins.clone());
+            .with_cors_origins(config.cors_origins.clone())
+            .with_github(github.clone());
         let flows = FlowContext {
             db,
             app: config.app.clone(),

@@ -50,6 +50,22 @@ impl Installation {
         Ok(created.id)
     }
 
+    /// The check runs GitHub holds for commit `sha` of `repo`, as GitHub sends them
+    /// (`{"total_count": …, "check_runs": […]}`): the original's route passed them through.
+    pub async fn check_runs_for_commit(
+        &self,
+        repo: &str,
+        sha: &str,
+    ) -> Result<serde_json::Value, GithubError> {
+        let repo = repo_path(repo)?;
+        self.call(
+            Method::GET,
+            &format!("/repos/{repo}/commits/{sha}/check-runs"),
+            None,
+        )
+        .await
+    }
+
     /// Completes check run `id` with `conclusion` (`success`, `failure`, `neutral`, …) and a
     /// new output.
     pub async fn complete_check_run(

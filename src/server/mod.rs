@@ -2,6 +2,7 @@
 //! routes, `/healthz`.
 //! Routes only translate HTTP to calls on the [`Database`] and the GraphQL schema.
 
+mod check_runs;
 mod cors;
 mod dashboard;
 mod deliveries;
@@ -16,6 +17,7 @@ pub mod ws;
 
 use crate::config::{AdminKeys, CorsOrigins, Secret};
 use crate::db::Database;
+use crate::github::GithubApp;
 use crate::graphql::run_control::QueueSignal;
 use crate::graphql::{AppSchema, build_introspection_schema, build_schema_with_queue};
 use axum::Router;
@@ -48,6 +50,10 @@ pub struct AppState {
     pub goodbyes: ws::Goodbyes,
     /// The browser origins that may call the API (CORS).
     pub cors_origins: CorsOrigins,
+    /// The GitHub App, for the routes that ask GitHub (`None`: they answer 503).
+    pub github: Option<GithubApp>,
+    /// Recent answers of the check-runs route.
+    pub check_runs: check_runs::CheckRunCache,
 }
 
 impl AppState {
@@ -64,6 +70,8 @@ impl AppState {
             ws_init_timeout: ws::INIT_TIMEOUT,
             goodbyes: ws::Goodbyes::default(),
             cors_origins: CorsOrigins::Any,
+            github: None,
+            check_runs: Default::default(),
         }
     }
 
@@ -77,6 +85,12 @@ impl AppState {
     /// Lets only `origins` call the API from a browser (default: any origin).
     pub fn with_cors_origins(mut self, origins: CorsOrigins) -> Self {
         self.cors_origins = origins;
+        self
+    }
+
+    /// Lets the routes that ask GitHub use `github`.
+    pub fn with_github(mut self, github: Option<GithubApp>) -> Self {
+        self.github = github;
         self
     }
 

@@ -54,6 +54,14 @@ pub fn routes() -> Router<AppState> {
             "/feedstocks/{id}/deliveries/",
             get(super::deliveries::of_feedstock),
         )
+        .route(
+            "/feedstocks/{id}/commits/{sha}/check-runs",
+            get(super::check_runs::for_commit),
+        )
+        .route(
+            "/feedstocks/{id}/commits/{sha}/check-runs/",
+            get(super::check_runs::for_commit),
+        )
         .route("/stats/{kind}", get(stats))
         .route("/stats/{kind}/", get(stats))
 }

@@ -48,6 +48,7 @@ fn repo_route(state: &mut State, repo: &str, m: &Method, rest: &[&str], req: &Re
         },
         ["check-runs"] if m == Method::POST => create_check_run(state, repo, req),
         ["check-runs", id] if m == Method::PATCH => update_check_run(state, repo, id, req),
+        ["commits", sha, "check-runs"] if m == Method::GET => list_check_runs(state, repo, sha),
         ["contents", path @ ..] if !path.is_empty() => {
             let path = path.join("/");
             match *m {
@@ -222,6 +223,19 @@ fn create_check_run(state: &mut State, repo: &str, req: &Request) -> Response {
     let body = fx::check_run(&run, "checks/create");
     state.check_runs.push(run);
     json_reply(201, body)
+}
+
+fn list_check_runs(state: &State, repo: &str, sha: &str) -> Response {
+    let runs: Vec<Value> = state
+        .check_runs
+        .iter()
+        .filter(|r| r.repo == repo && r.head_sha == sha)
+        .map(|r| fx::check_run(r, "checks/create"))
+        .collect();
+    let mut body = fx::response("checks/list-for-ref");
+    body["total_count"] = runs.len().into();
+    body["check_runs"] = Value::Array(runs);
+    json_reply(200, body)
 }
 
 fn update_check_run(state: &mut State, repo: &str, id: &str, req: &Request) -> Response {
