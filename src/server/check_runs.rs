@@ -20,12 +20,17 @@ pub const CACHE_TTL: Duration = Duration::from_secs(30);
 /// Past this many commits the cache is emptied (it only saves GitHub calls).
 pub const CACHE_CAPACITY: usize = 1024;
 
-/// Recent answers, by (repository, sha).
+/// A commit: (repository, sha).
+type CommitKey = (String, String);
+/// An answer and when it came.
+type Answer = (Instant, Value);
+
+/// Recent answers, by commit.
 #[derive(Clone, Default)]
-pub struct CheckRunCache(Arc<Mutex<HashMap<(String, String), (Instant, Value)>>>);
+pub struct CheckRunCache(Arc<Mutex<HashMap<CommitKey, Answer>>>);
 
 impl CheckRunCache {
-    fn get(&self, key: &(String, String)) -> Option<Value> {
+    fn get(&self, key: &CommitKey) -> Option<Value> {
         let entries = self.0.lock().ok()?;
         entries
             .get(key)
@@ -33,7 +38,7 @@ impl CheckRunCache {
             .map(|(_, value)| value.clone())
     }
 
-    fn put(&self, key: (String, String), value: Value) {
+    fn put(&self, key: CommitKey, value: Value) {
         if let Ok(mut entries) = self.0.lock() {
             if entries.len() >= CACHE_CAPACITY {
                 entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
