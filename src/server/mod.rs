@@ -12,6 +12,7 @@ mod health;
 mod metrics;
 mod playground;
 mod rest;
+mod rest_writes;
 mod webhook;
 pub mod ws;
 
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .merge(rest::routes())
+        .merge(rest_writes::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
         // Unknown paths and wrong methods answer as FastAPI did: JSON the site can read.
         .fallback(fallback::not_found)

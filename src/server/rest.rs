@@ -71,6 +71,10 @@ pub enum RestError {
     NotFound(String),
     /// The route needs an admin key (401).
     Unauthorized(String),
+    /// No admin key was sent to a route that needs one (403, as FastAPI's `APIKeyHeader`).
+    Forbidden(String),
+    /// The change conflicts with what is stored (409).
+    Conflict(String),
     /// A bad query or path parameter: (where, what).
     Unprocessable(Vec<&'static str>, String),
     Internal,
@@ -80,6 +84,8 @@ impl From<DbError> for RestError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::NotFound(m) => RestError::NotFound(m),
+            DbError::Conflict(m) => RestError::Conflict(m),
+            DbError::Invalid(m) => RestError::Unprocessable(vec!["body"], m),
             other => {
                 tracing::error!(error = %other, "database error in a REST route");
                 RestError::Internal
@@ -96,6 +102,12 @@ impl IntoResponse for RestError {
             }
             RestError::Unauthorized(detail) => {
                 (StatusCode::UNAUTHORIZED, Json(json!({ "detail": detail }))).into_response()
+            }
+            RestError::Forbidden(detail) => {
+                (StatusCode::FORBIDDEN, Json(json!({ "detail": detail }))).into_response()
+            }
+            RestError::Conflict(detail) => {
+                (StatusCode::CONFLICT, Json(json!({ "detail": detail }))).into_response()
             }
             RestError::Unprocessable(loc, msg) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -137,7 +149,7 @@ pub(super) fn py_isoformat(t: &DateTime<Utc>) -> String {
 
 /// `BakeryRead`.
 #[derive(Serialize)]
-struct BakeryJson {
+pub(super) struct BakeryJson {
     region: String,
     name: String,
     description: String,
@@ -157,7 +169,7 @@ impl From<bakery::Model> for BakeryJson {
 
 /// `FeedstockRead`.
 #[derive(Serialize)]
-struct FeedstockJson {
+pub(super) struct FeedstockJson {
     spec: String,
     provider: String,
     id: i32,

@@ -27,6 +27,7 @@ mod real_runner;
 mod replicas;
 mod rest_api;
 mod rest_deliveries;
+mod rest_writes;
 mod row_counts;
 mod sample;
 mod schema_sync;
