@@ -12,6 +12,7 @@ mod health;
 mod metrics;
 mod playground;
 mod rest;
+mod rest_run_writes;
 mod rest_writes;
 mod webhook;
 pub mod ws;
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(rest::routes())
         .merge(rest_writes::routes())
+        .merge(rest_run_writes::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
         // Unknown paths and wrong methods answer as FastAPI did: JSON the site can read.
         .fallback(fallback::not_found)

@@ -188,7 +188,7 @@ impl From<feedstock::Model> for FeedstockJson {
 /// `RecipeRunRead`: the typed job columns are folded back into the original's JSON
 /// `message` string.
 #[derive(Serialize)]
-struct RecipeRunJson {
+pub(super) struct RecipeRunJson {
     recipe_id: String,
     bakery_id: i32,
     feedstock_id: i32,

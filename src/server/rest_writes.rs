@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The admin key, as the original read it (`X-API-Key`; `Authorization: Bearer` too).
-fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), RestError> {
+pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), RestError> {
     let presented = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
@@ -58,7 +58,7 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), RestError>
 }
 
 /// The JSON body, or FastAPI's 422 naming what is wrong with it.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, RestError> {
+pub(super) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, RestError> {
     serde_json::from_slice(bytes)
         .map_err(|e| RestError::Unprocessable(vec!["body"], format!("invalid body: {e}")))
 }
