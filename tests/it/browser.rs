@@ -122,6 +122,11 @@ fn the_official_websocket_clients_close_cleanly() {
 }
 
 #[test]
+fn a_page_from_another_origin_reads_the_api_in_chromium() {
+    run_script("cross-origin.mjs", true);
+}
+
+#[test]
 fn chromium_sees_live_badges_on_the_dashboard_and_data_in_graphiql() {
     run_script("browser.mjs", true);
 }
