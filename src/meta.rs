@@ -99,10 +99,19 @@ pub enum MetaError {
 struct RawMeta {
     title: Option<String>,
     description: Option<String>,
-    recipes: Option<Vec<RawRecipe>>,
+    recipes: Option<RawRecipes>,
     bakery: Option<RawBakery>,
     #[serde(default)]
     maintainers: Vec<Maintainer>,
+}
+
+/// `recipes:` as a list of entries, or as one mapping (`recipes: {dict_object: "m:a"}`, the
+/// form the CMIP6 feedstocks use).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawRecipes {
+    List(Vec<RawRecipe>),
+    One(RawRecipe),
 }
 
 #[derive(Deserialize)]
@@ -124,7 +133,15 @@ pub fn parse_meta(text: &str) -> Result<Meta, MetaError> {
     let Some(raw) = raw else {
         return Err(MetaError::NoRecipes);
     };
-    let raw_recipes = raw.recipes.ok_or(MetaError::NoRecipes)?;
+    let raw_recipes = match raw.recipes.ok_or(MetaError::NoRecipes)? {
+        RawRecipes::List(entries) => entries,
+        RawRecipes::One(entry) if entry.dict_object.is_some() => vec![entry],
+        RawRecipes::One(_) => {
+            return Err(MetaError::Syntax(
+                "`recipes:` must be a list of `{id, object}` entries (a mapping is only for `dict_object`)".into(),
+            ));
+        }
+    };
     if raw_recipes.is_empty() {
         return Err(MetaError::EmptyRecipes);
     }

@@ -115,12 +115,17 @@ fn entry_without_id_or_object() {
 }
 
 #[test]
-fn dict_object_is_explained() {
-    let err =
-        parse_meta("recipes:\n  - dict_object: recipe:recipes\nbakery: {id: b}\n").unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("without running Python"), "{message}");
-    assert!(message.contains("recipe:recipes"), "{message}");
+fn dict_object_is_explained_in_both_forms() {
+    for text in [
+        "recipes:\n  - dict_object: recipe:recipes\nbakery: {id: b}\n",
+        // The mapping form of the CMIP6 feedstocks: not a YAML type error.
+        "recipes:\n  dict_object: 'recipe:recipes'\nbakery: {id: b}\n",
+    ] {
+        let err = parse_meta(text).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("without running Python"), "{message}");
+        assert!(message.contains("recipe:recipes"), "{message}");
+    }
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod graphql_mutations;
 mod graphql_queries;
 mod hostile;
 mod logs;
+mod meta_corpus;
 mod metrics;
 mod module_layers;
 mod outage;
