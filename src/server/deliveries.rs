@@ -11,6 +11,7 @@ use super::graphql_http::caller;
 use super::rest::{Params, RestError, RestResult, page_of, path_id, py_isoformat, unprocessable};
 use crate::db::DeliveryFilter;
 use crate::db::entities::webhook_delivery;
+use crate::db::enums::DeliveryState;
 use crate::graphql::auth::Caller;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,7 +30,7 @@ pub struct DeliveryJson {
     installation_id: Option<i64>,
     repository: Option<String>,
     feedstock_id: Option<i32>,
-    state: String,
+    state: DeliveryState,
     attempts: i32,
     note: Option<String>,
     error: Option<String>,
@@ -47,7 +48,7 @@ impl From<&webhook_delivery::Model> for DeliveryJson {
             installation_id: d.installation_id,
             repository: d.repository.clone(),
             feedstock_id: d.feedstock_id,
-            state: format!("{:?}", d.state).to_lowercase(),
+            state: d.state,
             attempts: d.attempts,
             note: d.note.clone(),
             error: d.last_error.clone(),

@@ -146,15 +146,21 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
     (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// Admin when the request carries one of the admin keys in `Authorization: Bearer` or
-/// `X-API-Key`.
-pub(super) fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+/// The admin key a request presents, if any: `Authorization: Bearer <key>`, else
+/// `X-API-Key: <key>`.
+pub(super) fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
-    match bearer.or(api_key) {
+    bearer.or(api_key)
+}
+
+/// Admin when the request carries one of the admin keys in `Authorization: Bearer` or
+/// `X-API-Key`.
+pub(super) fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+    match presented_key(headers) {
         Some(key) if state.admin_keys.accepts(key.trim()) => Caller::Admin,
         _ => Caller::Anonymous,
     }

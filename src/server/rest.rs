@@ -14,7 +14,7 @@ use crate::db::{DbError, RunParent, Stats};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,48 +22,39 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+/// Routing `path` with and without a trailing slash, as the site and admin scripts ask for
+/// both.
+pub(super) trait RouteSlashed {
+    /// `route(path, handler)` and `route(path + "/", handler)`.
+    fn route_slashed(self, path: &str, handler: MethodRouter<AppState>) -> Self;
+}
+
+impl RouteSlashed for Router<AppState> {
+    fn route_slashed(self, path: &str, handler: MethodRouter<AppState>) -> Self {
+        self.route(path, handler.clone())
+            .route(&format!("{path}/"), handler)
+    }
+}
+
 /// The REST routes, each with and without a trailing slash (the site asks for both).
 pub fn routes() -> Router<AppState> {
+    use super::{check_runs, deliveries};
     Router::new()
-        .route("/feedstocks/", get(list_feedstocks))
-        .route("/feedstocks", get(list_feedstocks))
-        .route("/feedstocks/{id}", get(get_feedstock))
-        .route("/feedstocks/{id}/", get(get_feedstock))
-        .route("/feedstocks/{id}/datasets", get(feedstock_datasets))
-        .route("/feedstocks/{id}/datasets/", get(feedstock_datasets))
-        .route("/bakeries/", get(list_bakeries))
-        .route("/bakeries", get(list_bakeries))
-        .route("/bakeries/{id}", get(get_bakery))
-        .route("/bakeries/{id}/", get(get_bakery))
-        .route("/recipe_runs/", get(list_recipe_runs))
-        .route("/recipe_runs", get(list_recipe_runs))
-        .route("/recipe_runs/{id}", get(get_recipe_run))
-        .route("/recipe_runs/{id}/", get(get_recipe_run))
-        .route("/github/hooks/deliveries", get(super::deliveries::list))
-        .route("/github/hooks/deliveries/", get(super::deliveries::list))
-        .route("/github/hooks/deliveries/{id}", get(super::deliveries::one))
-        .route(
-            "/github/hooks/deliveries/{id}/",
-            get(super::deliveries::one),
-        )
-        .route(
-            "/feedstocks/{id}/deliveries",
-            get(super::deliveries::of_feedstock),
-        )
-        .route(
-            "/feedstocks/{id}/deliveries/",
-            get(super::deliveries::of_feedstock),
-        )
-        .route(
+        .route_slashed("/feedstocks", get(list_feedstocks))
+        .route_slashed("/feedstocks/{id}", get(get_feedstock))
+        .route_slashed("/feedstocks/{id}/datasets", get(feedstock_datasets))
+        .route_slashed("/bakeries", get(list_bakeries))
+        .route_slashed("/bakeries/{id}", get(get_bakery))
+        .route_slashed("/recipe_runs", get(list_recipe_runs))
+        .route_slashed("/recipe_runs/{id}", get(get_recipe_run))
+        .route_slashed("/github/hooks/deliveries", get(deliveries::list))
+        .route_slashed("/github/hooks/deliveries/{id}", get(deliveries::one))
+        .route_slashed("/feedstocks/{id}/deliveries", get(deliveries::of_feedstock))
+        .route_slashed(
             "/feedstocks/{id}/commits/{sha}/check-runs",
-            get(super::check_runs::for_commit),
+            get(check_runs::for_commit),
         )
-        .route(
-            "/feedstocks/{id}/commits/{sha}/check-runs/",
-            get(super::check_runs::for_commit),
-        )
-        .route("/stats/{kind}", get(stats))
-        .route("/stats/{kind}/", get(stats))
+        .route_slashed("/stats/{kind}", get(stats))
 }
 
 /// A REST error in FastAPI's shape.

@@ -5,7 +5,7 @@
 //! as it is and `null` clears a nullable one.
 
 use super::AppState;
-use super::rest::{RecipeRunJson, RestError, RestResult, path_id};
+use super::rest::{RecipeRunJson, RestError, RestResult, RouteSlashed, path_id};
 use super::rest_writes::{body, require_admin};
 use crate::db::enums::{DatasetType, RunConclusion, RunStatus};
 use crate::db::{NewRecipeRun, RecipeRunPatch};
@@ -22,10 +22,8 @@ use serde_json::{Value, json};
 /// The write routes, with and without the trailing slash.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/recipe_runs", post(create))
-        .route("/recipe_runs/", post(create))
-        .route("/recipe_runs/{id}", patch(update).delete(delete))
-        .route("/recipe_runs/{id}/", patch(update).delete(delete))
+        .route_slashed("/recipe_runs", post(create))
+        .route_slashed("/recipe_runs/{id}", patch(update).delete(delete))
 }
 
 /// A timestamp as the original wrote it (`2022-09-07T20:37:49`, naive UTC) or RFC 3339.

@@ -5,7 +5,8 @@
 //! a bad body 422, a missing row 404, a conflict (a name taken, runs still naming the row) 409.
 
 use super::AppState;
-use super::rest::{BakeryJson, FeedstockJson, RestError, RestResult, path_id};
+use super::graphql_http::presented_key;
+use super::rest::{BakeryJson, FeedstockJson, RestError, RestResult, RouteSlashed, path_id};
 use crate::db::{BakeryPatch, FeedstockPatch, NewBakery, NewFeedstock};
 use axum::Json;
 use axum::Router;
@@ -20,37 +21,18 @@ use serde_json::{Value, json};
 /// The write routes, each with and without a trailing slash.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/feedstocks", post(create_feedstock))
-        .route("/feedstocks/", post(create_feedstock))
-        .route(
+        .route_slashed("/feedstocks", post(create_feedstock))
+        .route_slashed(
             "/feedstocks/{id}",
             patch(update_feedstock).delete(delete_feedstock),
         )
-        .route(
-            "/feedstocks/{id}/",
-            patch(update_feedstock).delete(delete_feedstock),
-        )
-        .route("/bakeries", post(create_bakery))
-        .route("/bakeries/", post(create_bakery))
-        .route("/bakeries/{id}", patch(update_bakery).delete(delete_bakery))
-        .route(
-            "/bakeries/{id}/",
-            patch(update_bakery).delete(delete_bakery),
-        )
+        .route_slashed("/bakeries", post(create_bakery))
+        .route_slashed("/bakeries/{id}", patch(update_bakery).delete(delete_bakery))
 }
 
-/// The admin key, as the original read it (`X-API-Key`; `Authorization: Bearer` too).
+/// The admin key (`X-API-Key`, or `Authorization: Bearer`, read as every route reads it).
 pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), RestError> {
-    let presented = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            headers
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-        });
-    match presented {
+    match presented_key(headers) {
         None => Err(RestError::Forbidden("Not authenticated".into())),
         Some(key) if state.admin_keys.accepts(key.trim()) => Ok(()),
         Some(_) => Err(RestError::Unauthorized("Invalid API Key".into())),
