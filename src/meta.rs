@@ -1,9 +1,10 @@
 //! A feedstock's `meta.yaml`, parsed and checked in Rust.
 //!
-//! The real `pangeo-forge-runner expand-meta` drops the `bakery:` key, and expanding a
-//! `dict_object` entry means importing the recipe module (running Python), so the
-//! orchestrator reads `meta.yaml` itself. Every [`MetaError`] is written for the contributor:
-//! it says what to change in the file.
+//! The real `pangeo-forge-runner expand-meta` drops the `bakery:` key, so the orchestrator
+//! reads `meta.yaml` itself. Only the ids of `dict_object` recipes need Python (the keys of a
+//! dictionary the recipe module builds): [`Recipes::Dicts`] says so, and the flows expand it
+//! with the runner. Every [`MetaError`] is written for the contributor: it says what to
+//! change in the file.
 
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -15,16 +16,44 @@ pub struct Meta {
     pub title: Option<String>,
     /// What the dataset is.
     pub description: Option<String>,
-    /// One entry per recipe, in file order; never empty, ids unique.
-    pub recipes: Vec<RecipeEntry>,
+    /// The recipes, as written.
+    pub recipes: Recipes,
     /// The bakery that runs the recipes (`bakery: {id: …}`).
     pub bakery_id: String,
     /// The people to ask about the recipes.
     pub maintainers: Vec<Maintainer>,
 }
 
-/// One `recipes:` entry: `{id, object}`.
+/// What `recipes:` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipes {
+    /// `{id, object}` entries, in file order; never empty, ids unique.
+    Listed(Vec<RecipeEntry>),
+    /// `dict_object` entries: the ids are the keys of dictionaries the recipe module builds,
+    /// known only once the runner has expanded them.
+    Dicts(DictObjects),
+}
+
+/// The `dict_object` entries of a `meta.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictObjects {
+    /// Each `module:attribute`, in file order; never empty.
+    pub objects: Vec<String>,
+    /// Written as one mapping (`recipes: {dict_object: …}`, the CMIP6 feedstocks' form),
+    /// which runner 0.10 refuses: the runner must be given the list form
+    /// ([`list_form_text`]).
+    pub mapping_form: bool,
+}
+
+impl Meta {
+    /// Whether the runner needs a copy of the recipe with `meta.yaml` in the list form.
+    pub fn needs_list_form(&self) -> bool {
+        matches!(&self.recipes, Recipes::Dicts(d) if d.mapping_form)
+    }
+}
+
+/// One `recipes:` entry: `{id, object}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct RecipeEntry {
     /// The recipe id, exactly as written (see [`check_recipe_id`]).
     pub id: String,
@@ -67,15 +96,28 @@ pub enum MetaError {
         /// `id` or `object`.
         field: &'static str,
     },
-    /// A `dict_object` entry, which only Python can expand.
+    /// `dict_object` entries beside `{id, object}` entries, which the runner does not
+    /// support.
     #[error(
-        "recipe entry {position} in meta.yaml uses `dict_object: {value}`; the orchestrator cannot expand a dictionary of recipes without running Python, so list each recipe of that dictionary as its own `{{id, object}}` entry instead"
+        "recipe entry {position} in meta.yaml uses `dict_object` while others are `{{id, object}}` entries; pangeo-forge-runner cannot mix the two, so use one form for every recipe"
     )]
-    DictObject {
+    MixedForms {
+        /// 1-based position of the first entry of the other form.
+        position: usize,
+    },
+    /// An entry with both `id`/`object` and `dict_object`.
+    #[error(
+        "recipe entry {position} in meta.yaml has both `dict_object` and `id`/`object`; an entry is either `{{id, object}}` or `{{dict_object}}`"
+    )]
+    BothForms {
         /// 1-based position in the list.
         position: usize,
-        /// The `module:attribute` given.
-        value: String,
+    },
+    /// The ids a `dict_object` expanded to could not be used.
+    #[error("the dictionary of recipes `{object}` expanded to no recipe ids")]
+    ExpandedToNothing {
+        /// The `module:attribute`.
+        object: String,
     },
     /// An id that is not a safe path segment or argument.
     #[error("recipe id `{id}` in meta.yaml is not allowed: {reason}")]
@@ -133,9 +175,9 @@ pub fn parse_meta(text: &str) -> Result<Meta, MetaError> {
     let Some(raw) = raw else {
         return Err(MetaError::NoRecipes);
     };
-    let raw_recipes = match raw.recipes.ok_or(MetaError::NoRecipes)? {
-        RawRecipes::List(entries) => entries,
-        RawRecipes::One(entry) if entry.dict_object.is_some() => vec![entry],
+    let (raw_recipes, mapping_form) = match raw.recipes.ok_or(MetaError::NoRecipes)? {
+        RawRecipes::List(entries) => (entries, false),
+        RawRecipes::One(entry) if entry.dict_object.is_some() => (vec![entry], true),
         RawRecipes::One(_) => {
             return Err(MetaError::Syntax(
                 "`recipes:` must be a list of `{id, object}` entries (a mapping is only for `dict_object`)".into(),
@@ -145,30 +187,7 @@ pub fn parse_meta(text: &str) -> Result<Meta, MetaError> {
     if raw_recipes.is_empty() {
         return Err(MetaError::EmptyRecipes);
     }
-    let mut recipes = Vec::with_capacity(raw_recipes.len());
-    let mut seen = HashSet::new();
-    for (index, entry) in raw_recipes.into_iter().enumerate() {
-        let position = index + 1;
-        if let Some(value) = entry.dict_object {
-            return Err(MetaError::DictObject { position, value });
-        }
-        let id = non_empty(entry.id).ok_or(MetaError::MissingField {
-            position,
-            field: "id",
-        })?;
-        let object = non_empty(entry.object).ok_or(MetaError::MissingField {
-            position,
-            field: "object",
-        })?;
-        check_recipe_id(&id).map_err(|reason| MetaError::BadRecipeId {
-            id: id.clone(),
-            reason,
-        })?;
-        if !seen.insert(id.clone()) {
-            return Err(MetaError::DuplicateRecipeId(id));
-        }
-        recipes.push(RecipeEntry { id, object });
-    }
+    let recipes = checked_recipes(raw_recipes, mapping_form)?;
     let bakery_id = raw
         .bakery
         .and_then(|b| non_empty(b.id))
@@ -180,6 +199,76 @@ pub fn parse_meta(text: &str) -> Result<Meta, MetaError> {
         bakery_id,
         maintainers: raw.maintainers,
     })
+}
+
+/// Checks the entries: all `{id, object}` (ids valid and unique) or all `dict_object`.
+fn checked_recipes(entries: Vec<RawRecipe>, mapping_form: bool) -> Result<Recipes, MetaError> {
+    let dicts = entries.first().is_some_and(|e| e.dict_object.is_some());
+    let mut listed = Vec::with_capacity(entries.len());
+    let mut objects = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let position = index + 1;
+        if entry.dict_object.is_some() && (entry.id.is_some() || entry.object.is_some()) {
+            return Err(MetaError::BothForms { position });
+        }
+        if entry.dict_object.is_some() != dicts {
+            return Err(MetaError::MixedForms { position });
+        }
+        if dicts {
+            let object = non_empty(entry.dict_object).ok_or(MetaError::MissingField {
+                position,
+                field: "dict_object",
+            })?;
+            objects.push(object);
+            continue;
+        }
+        let id = non_empty(entry.id).ok_or(MetaError::MissingField {
+            position,
+            field: "id",
+        })?;
+        let object = non_empty(entry.object).ok_or(MetaError::MissingField {
+            position,
+            field: "object",
+        })?;
+        listed.push(RecipeEntry { id, object });
+    }
+    if dicts {
+        return Ok(Recipes::Dicts(DictObjects {
+            objects,
+            mapping_form,
+        }));
+    }
+    checked_ids(listed).map(Recipes::Listed)
+}
+
+/// Checks every id (see [`check_recipe_id`]) and that none repeats: for the ids written in
+/// `meta.yaml`, and for those a `dict_object` expanded to.
+pub fn checked_ids(entries: Vec<RecipeEntry>) -> Result<Vec<RecipeEntry>, MetaError> {
+    let mut seen = HashSet::new();
+    for entry in &entries {
+        check_recipe_id(&entry.id).map_err(|reason| MetaError::BadRecipeId {
+            id: entry.id.clone(),
+            reason,
+        })?;
+        if !seen.insert(entry.id.as_str()) {
+            return Err(MetaError::DuplicateRecipeId(entry.id.clone()));
+        }
+    }
+    Ok(entries)
+}
+
+/// `meta.yaml` with a mapping-form `recipes: {dict_object: …}` turned into the list form
+/// runner 0.10 reads, every other key kept. The result is JSON, which is YAML 1.2 as the
+/// runner's parser (ruamel.yaml) reads it.
+pub fn list_form_text(text: &str) -> Result<String, MetaError> {
+    let mut document: serde_json::Value =
+        serde_saphyr::from_str(text).map_err(|e| MetaError::Syntax(e.to_string()))?;
+    if let Some(recipes) = document.get_mut("recipes")
+        && recipes.is_object()
+    {
+        *recipes = serde_json::Value::Array(vec![recipes.take()]);
+    }
+    serde_json::to_string_pretty(&document).map_err(|e| MetaError::Syntax(e.to_string()))
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

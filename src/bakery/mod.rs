@@ -6,13 +6,17 @@
 //! - [`naming`]: storage subpaths, dataset URLs and Dataflow job names, as the original.
 //! - [`runner`]: one `pangeo-forge-runner bake` invocation; [`output`] reads what it prints
 //!   and holds the outcome; [`secrets`] masks secret values in all of it.
+//! - [`expand`]: `expand-meta`, the ids of `dict_object` recipes; [`process`] runs the
+//!   runner process for both.
 //! - [`local`]: jobs of local bakeries, run in the background, their ends queued.
 //! - [`timeouts`]: the sweep that times out runs their bakery no longer reports on.
 
 pub(crate) mod config;
+pub(crate) mod expand;
 pub(crate) mod local;
 pub(crate) mod naming;
 pub(crate) mod output;
+pub(crate) mod process;
 pub(crate) mod registry;
 pub(crate) mod runner;
 pub(crate) mod secrets;

@@ -7,13 +7,12 @@
 use super::config::BakeryConfig;
 pub use super::output::{FailureReason, RunnerOutcome};
 use super::output::{LogBuffer, StatusLine, log_outcome, mask_outcome, parse_status_line};
+use super::process::{OutputLine, ProcessEnd, ProcessSpec, run_lines};
 use serde_json::Value;
 use std::io::Write;
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Command;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -22,6 +21,9 @@ pub struct RunnerRequest {
     pub command: String,
     /// The repository's HTML URL (`--repo`).
     pub repo_url: String,
+    /// A local copy of the recipe that `repo_url` names, kept until the request is dropped
+    /// (after the runner exited).
+    pub checkout: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// The commit to run (`--ref`).
     pub git_ref: String,
     /// `--Bake.recipe_id`.
@@ -90,6 +92,26 @@ struct Seen {
     failed: Option<(Option<String>, Option<String>)>,
 }
 
+impl Seen {
+    /// Takes one output line: masked, acted on when it is a status line, kept for the log.
+    fn take_line(&mut self, line: OutputLine, bakery: &BakeryConfig) {
+        let text = bakery.secrets.mask(&line.text);
+        match line.stdout.then(|| parse_status_line(&text)).flatten() {
+            Some(StatusLine::Submitted { job_name, job_id }) => {
+                self.submitted.get_or_insert((job_name, job_id));
+            }
+            Some(StatusLine::Failed { message, exc_info }) => {
+                self.failed.get_or_insert((message, exc_info));
+            }
+            Some(StatusLine::Progress { status }) => {
+                tracing::debug!(bakery = %bakery.name, status, "runner progress");
+            }
+            None => {}
+        }
+        self.log.push(text);
+    }
+}
+
 /// Runs the job and reports how it went; never panics on the runner's behaviour.
 pub async fn submit(request: &RunnerRequest) -> RunnerOutcome {
     let bakery = &*request.config;
@@ -114,18 +136,16 @@ pub async fn submit(request: &RunnerRequest) -> RunnerOutcome {
         job_name = request.job_name.as_deref().unwrap_or(""),
         "submitting a job"
     );
-    let mut command = Command::new(&request.command);
-    command
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // Its own process group, so that a timeout also stops what it started (pip, Beam).
-    #[cfg(unix)]
-    command.process_group(0);
-    let mut child = match command.spawn() {
-        Ok(child) => child,
+    let mut seen = Seen::default();
+    let spec = ProcessSpec {
+        command: &request.command,
+        args: &args,
+        env: None,
+        timeout: request.timeout,
+    };
+    let ended = run_lines(&spec, |line| seen.take_line(line, bakery)).await;
+    let waited = match ended {
+        Ok(end) => end,
         Err(e) => {
             remove_config(file);
             let (reason, message) = if e.kind() == std::io::ErrorKind::NotFound {
@@ -146,36 +166,11 @@ pub async fn submit(request: &RunnerRequest) -> RunnerOutcome {
             return failed(reason, message, String::new());
         }
     };
-
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let run = async {
-        tokio::join!(
-            read_lines(stdout, true, &seen, bakery),
-            read_lines(stderr, false, &seen, bakery)
-        );
-        child.wait().await
-    };
-    // `None`: the timeout passed and the process was killed.
-    let waited = match tokio::time::timeout(request.timeout, run).await {
-        Ok(result) => Some(result),
-        Err(_) => {
-            kill_process_group(child.id()).await;
-            child.start_kill().ok();
-            child.wait().await.ok();
-            None
-        }
-    };
     remove_config(file);
 
-    let mut seen = match seen.lock() {
-        Ok(mut guard) => std::mem::take(&mut *guard),
-        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-    };
     let log = seen.log.text();
     let outcome = match waited {
-        None => failed(
+        ProcessEnd::TimedOut => failed(
             FailureReason::TimedOut,
             format!(
                 "the runner did not finish within {} s and was stopped",
@@ -183,12 +178,12 @@ pub async fn submit(request: &RunnerRequest) -> RunnerOutcome {
             ),
             log,
         ),
-        Some(Err(e)) => failed(
+        ProcessEnd::WaitFailed(e) => failed(
             FailureReason::Io,
             format!("could not wait for the runner: {e}"),
             log,
         ),
-        Some(Ok(status)) => conclude(&mut seen, status, bakery.is_local(), request, log),
+        ProcessEnd::Exited(status) => conclude(&mut seen, status, bakery.is_local(), request, log),
     };
     let outcome = mask_outcome(outcome, secrets);
     log_outcome(&outcome, &bakery.name, &request.recipe_id);
@@ -239,66 +234,6 @@ fn failed(reason: FailureReason, message: String, log: String) -> RunnerOutcome 
         trace: None,
         log,
     }
-}
-
-async fn read_lines(
-    pipe: Option<impl AsyncRead + Unpin>,
-    is_stdout: bool,
-    seen: &Mutex<Seen>,
-    bakery: &BakeryConfig,
-) {
-    let Some(pipe) = pipe else { return };
-    let mut reader = BufReader::new(pipe);
-    let mut raw = Vec::new();
-    loop {
-        raw.clear();
-        match reader.read_until(b'\n', &mut raw).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let text = String::from_utf8_lossy(&raw);
-        let line = bakery.secrets.mask(text.trim_end_matches(['\n', '\r']));
-        let status = if is_stdout {
-            parse_status_line(&line)
-        } else {
-            None
-        };
-        let Ok(mut seen) = seen.lock() else { break };
-        match status {
-            Some(StatusLine::Submitted { job_name, job_id }) => {
-                seen.submitted.get_or_insert((job_name, job_id));
-            }
-            Some(StatusLine::Failed { message, exc_info }) => {
-                seen.failed.get_or_insert((message, exc_info));
-            }
-            Some(StatusLine::Progress { status }) => {
-                tracing::debug!(bakery = %bakery.name, status, "runner progress");
-            }
-            None => {}
-        }
-        seen.log.push(line);
-    }
-}
-
-/// Stops every process of the runner's group (best effort; the runner itself is killed
-/// directly afterwards).
-async fn kill_process_group(pid: Option<u32>) {
-    #[cfg(unix)]
-    if let Some(pid) = pid {
-        let group = format!("-{pid}");
-        let killed = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await;
-        if let Err(e) = killed {
-            tracing::warn!(pid, error = %e, "could not stop the runner's process group");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = pid;
 }
 
 /// Writes the configuration, readable by this user only, to a temporary JSON file that

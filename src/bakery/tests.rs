@@ -107,6 +107,7 @@ fn the_runner_gets_filled_paths_and_the_documented_argv() {
     let request = RunnerRequest {
         command: "pangeo-forge-runner".into(),
         repo_url: "https://github.com/pangeo-forge/staged-recipes".into(),
+        checkout: None,
         git_ref: "35d889f7c89e9f0d72353a0649ed1cd8da04826b".into(),
         recipe_id: "gpcp".into(),
         feedstock_subdir: Some("recipes/gpcp".into()),

@@ -77,6 +77,31 @@ pub fn meta_invalid(path: &str, problem: &str) -> CheckOutput {
     }
 }
 
+/// The recipe directory could not be copied for the runner.
+pub fn checkout_refused(dir: &str, problem: &str) -> CheckOutput {
+    CheckOutput {
+        title: "The recipe could not be read".into(),
+        summary: format!(
+            "To expand the `dict_object` recipes, Pangeo Forge copies `{dir}` from this commit, \
+             but {problem}."
+        ),
+    }
+}
+
+/// `expand-meta` found no recipe ids in a `dict_object`.
+pub fn expansion_failed(path: &str, runner_said: &str) -> CheckOutput {
+    CheckOutput {
+        title: "The dict_object recipes could not be expanded".into(),
+        summary: format!(
+            "`{path}` names its recipes with `dict_object`, so `pangeo-forge-runner \
+             expand-meta` imported the recipe module to learn their ids, and it failed:\n\n\
+             ```\n{runner_said}\n```\n\nThe module must import with only the packages \
+             pangeo-forge-runner has, and the `dict_object` must name a dictionary whose keys \
+             are the recipe ids. Fix it and push again."
+        ),
+    }
+}
+
 /// A staged-recipes PR must add exactly one directory under `recipes/`.
 pub fn recipe_dirs_wrong(found: &[String]) -> CheckOutput {
     let summary = if found.is_empty() {

@@ -5,6 +5,7 @@
 //! request; steps that create something on GitHub are journaled ([`journal`]) so a retry
 //! resumes instead of repeating them.
 
+pub(crate) mod checkout;
 pub mod commands;
 pub(crate) mod completion;
 mod context;

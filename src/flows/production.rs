@@ -1,17 +1,19 @@
 //! *merged feedstock PR* → production runs. When every file the merged PR changed is under
-//! `feedstock/`, read meta.yaml at the merge commit and, for each recipe: create a GitHub
+//! `feedstock/`, read meta.yaml at the merge commit (expanding `dict_object`s with the
+//! runner) and, for each recipe: create a GitHub
 //! deployment (ref = base branch, environment = recipe id), a recipe run (`is_test = false`)
 //! and submit the job (no prune); then post the deployment status `in_progress` with the
 //! run's dashboard page, or `failure` when submission failed. Each step is journaled per
 //! recipe, so a retry never creates a second deployment or run.
 
-use super::recipe_source::{MetaSource, read_meta};
+use super::recipe_source::{MetaSource, read_meta, recipe_entries};
 use super::submission::{Submission, Submitted, submit_run};
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal, messages};
 use crate::db::entities::recipe_run;
 use crate::db::enums::RunStatus;
 use crate::db::{NewRecipeRun, RecipeRunPatch};
 use crate::github::Installation;
+use crate::meta::RecipeEntry;
 use crate::webhooks::payload::PullRequestEvent;
 
 /// Runs the flow for a merged feedstock PR.
@@ -35,10 +37,7 @@ pub async fn production_runs(
         .merge_commit_sha
         .clone()
         .ok_or_else(|| FlowError::fail("the merged PR has no merge_commit_sha"))?;
-    let source = MetaSource {
-        meta_path: "feedstock/meta.yaml".into(),
-        feedstock_subdir: None,
-    };
+    let source = MetaSource::feedstock();
     let meta = match read_meta(gh, &repo.full_name, &source, &sha).await? {
         Ok(meta) => meta,
         Err(problem) => return tell(gh, journal, pr, &problem.summary).await,
@@ -55,8 +54,19 @@ pub async fn production_runs(
         return tell(gh, journal, pr, &problem).await;
     };
 
+    // The expansion of `dict_object`s runs the recipe module: once per delivery.
+    let recipes: Vec<RecipeEntry> = match journal.get("recipes") {
+        Some(recipes) => recipes,
+        None => match recipe_entries(ctx, gh, &repo.full_name, &source, &sha, &meta).await? {
+            Ok(recipes) => {
+                journal.record("recipes", &recipes).await?;
+                recipes
+            }
+            Err(problem) => return tell(gh, journal, pr, &problem.summary).await,
+        },
+    };
     let mut notes = Vec::new();
-    for recipe in &meta.recipes {
+    for recipe in &recipes {
         let step = |what: &str| format!("{what}:{}", recipe.id);
         let deployment_id: i64 = journal
             .once(&step("deployment"), || async {
@@ -106,7 +116,7 @@ pub async fn production_runs(
                 super::report::deployment_state(run.conclusion).to_owned()
             }
             None => {
-                let state = submit(ctx, &run, &feedstock.spec, &repo.html_url, &bakery).await?;
+                let state = submit(ctx, gh, &run, &feedstock.spec, repo, &bakery).await?;
                 journal.record(&step("submitted"), &state).await?;
                 state
             }
@@ -135,9 +145,10 @@ pub async fn production_runs(
 /// Submits a production run; the deployment state it leads to.
 async fn submit(
     ctx: &FlowContext,
+    gh: &Installation,
     run: &recipe_run::Model,
     spec: &str,
-    repo_url: &str,
+    repo: &crate::webhooks::payload::Repository,
     bakery: &std::sync::Arc<crate::bakery::config::BakeryConfig>,
 ) -> Result<String, FlowError> {
     let (_, submitted) = submit_run(
@@ -145,8 +156,10 @@ async fn submit(
         Submission {
             run,
             feedstock_spec: spec,
-            repo_url,
-            feedstock_subdir: None,
+            gh,
+            repo: &repo.full_name,
+            repo_url: &repo.html_url,
+            source: MetaSource::feedstock(),
             bakery,
         },
     )

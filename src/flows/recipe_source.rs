@@ -1,13 +1,17 @@
 //! Where a PR's recipe lives and what its `meta.yaml` says: `recipes/<name>/meta.yaml` on
 //! staged-recipes (the one directory the PR changes under `recipes/`), `feedstock/meta.yaml`
-//! on a feedstock. meta.yaml is parsed in Rust ([`crate::meta`]): no Python runs here.
+//! on a feedstock. meta.yaml is parsed in Rust ([`crate::meta`]); only `dict_object`
+//! recipes run Python, in the runner, to learn their ids ([`recipe_entries`]).
 
+use super::checkout::{Checkout, checkout};
 use super::messages::{self, CheckOutput};
-use super::{Doing, FlowError};
+use super::{Doing, FlowContext, FlowError};
+use crate::bakery::expand::{ExpandRequest, expand_meta};
 use crate::github::Installation;
-use crate::meta::{Meta, parse_meta};
+use crate::meta::{Meta, MetaError, RecipeEntry, Recipes, checked_ids, parse_meta};
 use crate::webhooks::payload::{RepoKind, Repository};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Where the recipe of a PR is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +21,29 @@ pub struct MetaSource {
     /// `--feedstock-subdir` for the runner: `recipes/<name>` on staged-recipes, `None` (the
     /// runner's default, `feedstock`) on a feedstock.
     pub feedstock_subdir: Option<String>,
+}
+
+impl MetaSource {
+    /// A feedstock's: `feedstock/meta.yaml`.
+    pub fn feedstock() -> Self {
+        MetaSource {
+            meta_path: "feedstock/meta.yaml".into(),
+            feedstock_subdir: None,
+        }
+    }
+
+    /// A staged-recipes PR's: `recipes/<dir>/meta.yaml`.
+    pub fn staged(dir: &str) -> Self {
+        MetaSource {
+            meta_path: format!("recipes/{dir}/meta.yaml"),
+            feedstock_subdir: Some(format!("recipes/{dir}")),
+        }
+    }
+
+    /// The directory of the recipe: `recipes/<name>`, or `feedstock`.
+    pub fn dir(&self) -> &str {
+        self.feedstock_subdir.as_deref().unwrap_or("feedstock")
+    }
 }
 
 /// The distinct `<name>`s of `recipes/<name>/…` among `files`.
@@ -40,20 +67,14 @@ pub async fn locate(
     kind: RepoKind,
 ) -> Result<Result<MetaSource, CheckOutput>, FlowError> {
     match kind {
-        RepoKind::Feedstock => Ok(Ok(MetaSource {
-            meta_path: "feedstock/meta.yaml".into(),
-            feedstock_subdir: None,
-        })),
+        RepoKind::Feedstock => Ok(Ok(MetaSource::feedstock())),
         RepoKind::StagedRecipes => {
             let files = gh
                 .pull_request_files(&repo.full_name, number)
                 .await
                 .doing("listing the PR's files")?;
             match recipe_dirs(&files).as_slice() {
-                [dir] => Ok(Ok(MetaSource {
-                    meta_path: format!("recipes/{dir}/meta.yaml"),
-                    feedstock_subdir: Some(format!("recipes/{dir}")),
-                })),
+                [dir] => Ok(Ok(MetaSource::staged(dir))),
                 other => Ok(Err(messages::recipe_dirs_wrong(other))),
             }
         }
@@ -84,6 +105,96 @@ pub async fn read_meta(
         }
     };
     Ok(parse_meta(&text).map_err(|e| messages::meta_invalid(&source.meta_path, &e.to_string())))
+}
+
+/// The recipes of `meta` (read from `repo` at `git_ref`): the listed ones, or the ids of
+/// its `dict_object`s, which `pangeo-forge-runner expand-meta` learns by importing the
+/// recipe module from a copy of the recipe's directory. `Ok(Err(output))`: they cannot be
+/// expanded (the runner's own last error line, masked), or expand to unusable ids.
+pub async fn recipe_entries(
+    ctx: &FlowContext,
+    gh: &Installation,
+    repo: &str,
+    source: &MetaSource,
+    git_ref: &str,
+    meta: &Meta,
+) -> Result<Result<Vec<RecipeEntry>, CheckOutput>, FlowError> {
+    let dicts = match &meta.recipes {
+        Recipes::Listed(entries) => return Ok(Ok(entries.clone())),
+        Recipes::Dicts(dicts) => dicts,
+    };
+    let copy = match checkout(gh, repo, source.dir(), git_ref, dicts.mapping_form).await? {
+        Ok(copy) => copy,
+        Err(output) => return Ok(Err(output)),
+    };
+    let request = ExpandRequest {
+        command: ctx.app.runner_command.clone(),
+        checkout: copy.repo_path(),
+        git_ref: git_ref.to_owned(),
+        feedstock_subdir: source.feedstock_subdir.clone(),
+        timeout: ctx.app.runner_timeout,
+    };
+    let ids = match expand_meta(&request, &ctx.secrets).await {
+        Ok(ids) => ids,
+        Err(failure) => {
+            return Ok(Err(messages::expansion_failed(
+                &source.meta_path,
+                &failure.message,
+            )));
+        }
+    };
+    let object = dicts.objects.join(", ");
+    if ids.is_empty() {
+        let problem = MetaError::ExpandedToNothing { object }.to_string();
+        return Ok(Err(messages::meta_invalid(&source.meta_path, &problem)));
+    }
+    let entries = ids
+        .into_iter()
+        .map(|id| RecipeEntry {
+            id,
+            object: object.clone(),
+        })
+        .collect();
+    Ok(checked_ids(entries).map_err(|e| messages::meta_invalid(&source.meta_path, &e.to_string())))
+}
+
+/// What the runner's `--repo` is for a bake: the repository's URL, or, when its meta.yaml
+/// uses the mapping form of `dict_object` (which runner 0.10 refuses), a copy of the
+/// recipe's directory with meta.yaml in the list form.
+#[derive(Debug, Clone)]
+pub struct RunnerRepo {
+    /// `--repo`: a URL, or the copy's path.
+    pub url: String,
+    /// The copy, kept as long as the runner may read it.
+    pub checkout: Option<Arc<Checkout>>,
+}
+
+/// The [`RunnerRepo`] for baking `git_ref` of `repo` (`owner/name`, at `url`). A missing
+/// or broken meta.yaml is left for the runner to report. `Ok(Err(output))`: the copy
+/// failed, said for the contributor.
+pub async fn runner_repo(
+    gh: &Installation,
+    repo: &str,
+    url: &str,
+    source: &MetaSource,
+    git_ref: &str,
+) -> Result<Result<RunnerRepo, CheckOutput>, FlowError> {
+    let mapping_form = matches!(
+        read_meta(gh, repo, source, git_ref).await?,
+        Ok(meta) if meta.needs_list_form()
+    );
+    if !mapping_form {
+        return Ok(Ok(RunnerRepo {
+            url: url.to_owned(),
+            checkout: None,
+        }));
+    }
+    Ok(checkout(gh, repo, source.dir(), git_ref, true)
+        .await?
+        .map(|copy| RunnerRepo {
+            url: copy.repo_path().display().to_string(),
+            checkout: Some(Arc::new(copy)),
+        }))
 }
 
 #[cfg(test)]

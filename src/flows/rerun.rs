@@ -2,7 +2,7 @@
 //! the first (the `rerunRecipeRun` mutation and `/rerun`), and the bakery's cancel command
 //! for a run an admin cancelled (`cancelRecipeRun`), each reported on GitHub.
 
-use super::recipe_source::recipe_dirs;
+use super::recipe_source::{MetaSource, recipe_dirs};
 use super::report::report_completion;
 use super::submission::{Submission, Submitted, submit_run};
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal, messages};
@@ -34,28 +34,35 @@ pub async fn fresh_run(
     .await
 }
 
-/// Where a run's recipe is: `--feedstock-subdir` (on staged-recipes, the recipe directory
-/// of the open PR whose head is the run's commit) and the repository to clone (a test
-/// run's: that PR's head repository, a fork for a PR from a fork; a production run's, or a
+/// Where a run's recipe is: `source` (on staged-recipes, the recipe directory of the open
+/// PR whose head is the run's commit) and the repository holding the commit (a test run's:
+/// that PR's head repository, a fork for a PR from a fork; a production run's, or a
 /// feedstock test run without an open PR: the feedstock itself).
+struct RunSource {
+    source: MetaSource,
+    repo: String,
+    url: String,
+}
+
 async fn run_source(
     gh: &Installation,
     spec: &str,
     run: &recipe_run::Model,
-) -> Result<Result<(Option<String>, String), String>, FlowError> {
-    let base_url = format!("https://github.com/{spec}");
+) -> Result<Result<RunSource, String>, FlowError> {
+    let base = (spec.to_owned(), format!("https://github.com/{spec}"));
     let staged = repo_kind(spec) == Some(RepoKind::StagedRecipes);
+    let at = |source: MetaSource, (repo, url): (String, String)| RunSource { source, repo, url };
     if !staged && !run.is_test {
-        return Ok(Ok((None, base_url)));
+        return Ok(Ok(at(MetaSource::feedstock(), base)));
     }
     let open = gh
         .open_pull_requests(spec)
         .await
         .doing("listing open pull requests")?;
     let pr = open.into_iter().find(|pr| pr.head_sha == run.head_sha);
-    let repo_url = match &pr {
+    let holder = match &pr {
         Some(pr) if run.is_test => match &pr.head_repository {
-            Some(head) => head.html_url.clone(),
+            Some(head) => (head.full_name.clone(), head.html_url.clone()),
             None => {
                 return Ok(Err(format!(
                     "the head repository of PR #{} was deleted",
@@ -63,10 +70,10 @@ async fn run_source(
                 )));
             }
         },
-        _ => base_url,
+        _ => base,
     };
     if !staged {
-        return Ok(Ok((None, repo_url)));
+        return Ok(Ok(at(MetaSource::feedstock(), holder)));
     }
     let Some(pr) = pr else {
         return Ok(Err(format!(
@@ -79,7 +86,7 @@ async fn run_source(
         .await
         .doing("listing the PR's files")?;
     Ok(match recipe_dirs(&files).as_slice() {
-        [dir] => Ok((Some(format!("recipes/{dir}")), repo_url)),
+        [dir] => Ok(at(MetaSource::staged(dir), holder)),
         dirs => Err(format!(
             "PR #{} has {} recipe directories",
             pr.number,
@@ -117,15 +124,17 @@ pub async fn submit_queued(
         ctx.bakeries.get(&bakery_name),
         run_source(&gh, &feedstock.spec, &run).await?,
     ) {
-        (Some(bakery), Ok((subdir, repo_url))) => {
+        (Some(bakery), Ok(at)) => {
             let run = with_deployment(ctx, &gh, journal, &feedstock, run).await?;
             let (run, submitted) = submit_run(
                 ctx,
                 Submission {
                     run: &run,
                     feedstock_spec: &feedstock.spec,
-                    repo_url: &repo_url,
-                    feedstock_subdir: subdir,
+                    gh: &gh,
+                    repo: &at.repo,
+                    repo_url: &at.url,
+                    source: at.source,
                     bakery: &bakery,
                 },
             )

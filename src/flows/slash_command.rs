@@ -207,8 +207,10 @@ async fn run(
         Submission {
             run: target,
             feedstock_spec: &feedstock.spec,
+            gh,
+            repo: &head.full_name,
             repo_url: &head.html_url,
-            feedstock_subdir: source.feedstock_subdir,
+            source,
             bakery: &bakery,
         },
     )

@@ -4,6 +4,7 @@
 //! ([`crate::bakery::local`]): the run is in progress until its exit is queued as a completion.
 //! The runner's output (secrets masked) becomes the run's logs.
 
+use super::recipe_source::{MetaSource, runner_repo};
 use super::{FlowContext, FlowError};
 use crate::bakery::config::BakeryConfig;
 use crate::bakery::local::LocalJob;
@@ -12,6 +13,7 @@ use crate::bakery::runner::{RunnerOutcome, RunnerRequest, submit};
 use crate::db::entities::recipe_run;
 use crate::db::enums::{RunConclusion, RunStatus};
 use crate::db::{RecipeRunPatch, log_tail, now};
+use crate::github::Installation;
 use std::sync::Arc;
 
 /// One run to submit.
@@ -19,10 +21,16 @@ pub struct Submission<'a> {
     pub run: &'a recipe_run::Model,
     /// `owner/name` of the run's feedstock (names its storage path).
     pub feedstock_spec: &'a str,
-    /// The repository the runner clones (`--repo`).
+    /// Reads the recipe's meta.yaml (and copies the recipe when the runner needs it
+    /// rewritten, see [`runner_repo`]).
+    pub gh: &'a Installation,
+    /// The repository that holds the run's commit, `owner/name`: a fork, for a test run of
+    /// a PR from a fork.
+    pub repo: &'a str,
+    /// Its URL, which the runner clones (`--repo`).
     pub repo_url: &'a str,
-    /// `--feedstock-subdir`: `recipes/<name>` on staged-recipes.
-    pub feedstock_subdir: Option<String>,
+    /// Where the recipe is in it (`--feedstock-subdir`: `recipes/<name>` on staged-recipes).
+    pub source: MetaSource,
     pub bakery: &'a Arc<BakeryConfig>,
 }
 
@@ -53,12 +61,26 @@ pub async fn submit_run(
         run.is_test,
     );
     let local = sub.bakery.is_local();
+    let repo = match runner_repo(sub.gh, sub.repo, sub.repo_url, &sub.source, &run.head_sha).await?
+    {
+        Ok(repo) => repo,
+        Err(output) => {
+            let message = output.summary;
+            tracing::warn!(run = run.id, %message, "the recipe could not be copied for the runner");
+            let patch = failed_patch(now(), message.clone(), None);
+            let updated = ctx.db.update_recipe_run(run.id, patch).await?;
+            return Ok((updated, Submitted::Failed { message }));
+        }
+    };
     let request = RunnerRequest {
         command: app.runner_command.clone(),
-        repo_url: sub.repo_url.to_owned(),
+        repo_url: repo.url,
+        checkout: repo
+            .checkout
+            .map(|copy| copy as Arc<dyn std::any::Any + Send + Sync>),
         git_ref: run.head_sha.clone(),
         recipe_id: run.recipe_id.clone(),
-        feedstock_subdir: sub.feedstock_subdir,
+        feedstock_subdir: sub.source.feedstock_subdir,
         prune: run.is_test,
         job_name: Some(job_name.clone()),
         subpath: Some(subpath),

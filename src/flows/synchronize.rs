@@ -1,6 +1,7 @@
 //! *synchronize*: on `pull_request` opened / reopened / synchronize in a feedstock or
 //! staged-recipes repository, read the PR's `meta.yaml` at its head commit, and queue one
-//! test recipe run per recipe, reporting through a `synchronize` check run. The head commit
+//! test recipe run per recipe (per key of a `dict_object`, expanded by the runner),
+//! reporting through a `synchronize` check run. The head commit
 //! is read where it lives: the contributor's fork for a PR from a fork. A contributor's
 //! mistake (no or broken meta.yaml, an unknown bakery) ends the check run as `failure` with
 //! a summary saying what to fix; the delivery itself is then `done`.
@@ -108,8 +109,21 @@ async fn queue_runs(
     let run_ids: Vec<i32> = match journal.get("runs") {
         Some(ids) => ids,
         None => {
+            let recipes = match recipe_source::recipe_entries(
+                ctx,
+                gh,
+                &head.full_name,
+                &source,
+                &pr.head_sha,
+                &meta,
+            )
+            .await?
+            {
+                Ok(recipes) => recipes,
+                Err(output) => return Ok(Err(output)),
+            };
             let mut ids = Vec::new();
-            for recipe in &meta.recipes {
+            for recipe in &recipes {
                 let run = ctx
                     .db
                     .create_recipe_run(NewRecipeRun::queued(

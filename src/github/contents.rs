@@ -1,4 +1,4 @@
-//! Files through the contents API: read one, write one, delete one.
+//! Files through the contents API: read one, list a directory, write one, delete one.
 
 use super::http::{Reply, encode, repo_path};
 use super::{GithubError, Installation};
@@ -33,7 +33,47 @@ impl FileEntry {
     }
 }
 
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DirEntry {
+    /// `file`, `dir`, `symlink` or `submodule`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The path from the repository's root.
+    pub path: String,
+    /// Its size in bytes (0 for a directory).
+    #[serde(default)]
+    pub size: u64,
+}
+
 impl Installation {
+    /// The entries of directory `path` in `repo` at `git_ref`, or `None` when there is no
+    /// such directory.
+    pub async fn directory(
+        &self,
+        repo: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Vec<DirEntry>>, GithubError> {
+        let url = format!(
+            "{}?ref={}",
+            contents_path(repo, path)?,
+            encode(git_ref, false)
+        );
+        let reply = self.send(Method::GET, &url, None).await?;
+        if reply.status == 404 {
+            return Ok(None);
+        }
+        let reply = reply.success()?;
+        if reply.body.first() != Some(&b'[') {
+            return Err(GithubError::Unexpected {
+                op: reply.op.clone(),
+                detail: format!("`{path}` is a file, not a directory"),
+            });
+        }
+        reply.json().map(Some)
+    }
+
     /// The bytes of `path` in `repo` at `git_ref` (a branch, tag or sha), or `None` when there
     /// is no such file.
     pub async fn file_contents(

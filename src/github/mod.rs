@@ -31,6 +31,7 @@ mod pulls;
 mod repos;
 
 pub use checks::NewCheckRun;
+pub use contents::DirEntry;
 pub use error::{GithubError, Retry};
 pub use pulls::{HeadRepository, PullRequest};
 

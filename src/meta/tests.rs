@@ -2,6 +2,13 @@
 
 use super::*;
 
+fn listed(meta: &Meta) -> &[RecipeEntry] {
+    match &meta.recipes {
+        Recipes::Listed(entries) => entries,
+        Recipes::Dicts(d) => panic!("dict_object recipes: {d:?}"),
+    }
+}
+
 /// The GPCP feedstock's meta.yaml, as in the original orchestrator's tests.
 const GPCP: &str = r#"title: "Global Precipitation Climatology Project"
 description: >
@@ -43,10 +50,10 @@ fn parses_a_real_feedstock_meta() {
     );
     assert_eq!(
         meta.recipes,
-        vec![RecipeEntry {
+        Recipes::Listed(vec![RecipeEntry {
             id: "gpcp".into(),
             object: "recipe:recipe".into()
-        }]
+        }])
     );
     assert_eq!(meta.bakery_id, "pangeo-ldeo-nsf-earthcube");
     assert_eq!(meta.maintainers.len(), 1);
@@ -57,7 +64,7 @@ fn parses_a_real_feedstock_meta() {
 fn several_recipes_keep_their_order() {
     let text = "recipes:\n  - id: NASA-SMAP-SSS_RSS.monthly\n    object: recipe:monthly\n  - {id: daily, object: 'recipe:daily'}\nbakery: {id: pangeo-ldeo-nsf-earthcube}\n";
     let meta = parse_meta(text).unwrap();
-    let ids: Vec<_> = meta.recipes.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<_> = listed(&meta).iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["NASA-SMAP-SSS_RSS.monthly", "daily"]);
     assert!(meta.maintainers.is_empty());
     assert_eq!(meta.title, None);
@@ -115,17 +122,67 @@ fn entry_without_id_or_object() {
 }
 
 #[test]
-fn dict_object_is_explained_in_both_forms() {
-    for text in [
-        "recipes:\n  - dict_object: recipe:recipes\nbakery: {id: b}\n",
-        // The mapping form of the CMIP6 feedstocks: not a YAML type error.
-        "recipes:\n  dict_object: 'recipe:recipes'\nbakery: {id: b}\n",
-    ] {
-        let err = parse_meta(text).unwrap_err();
-        let message = err.to_string();
-        assert!(message.contains("without running Python"), "{message}");
-        assert!(message.contains("recipe:recipes"), "{message}");
-    }
+fn dict_object_is_accepted_in_both_forms() {
+    let list = parse_meta("recipes:\n  - dict_object: recipe:recipes\nbakery: {id: b}\n").unwrap();
+    assert_eq!(
+        list.recipes,
+        Recipes::Dicts(DictObjects {
+            objects: vec!["recipe:recipes".into()],
+            mapping_form: false
+        })
+    );
+    assert!(!list.needs_list_form());
+    // The mapping form of the CMIP6 feedstocks: not a YAML type error.
+    let mapping =
+        parse_meta("recipes:\n  dict_object: 'recipe:recipes'\nbakery: {id: b}\n").unwrap();
+    assert!(mapping.needs_list_form());
+    assert_eq!(mapping.bakery_id, "b");
+}
+
+#[test]
+fn dict_object_beside_id_object_is_refused() {
+    let err = parse_meta(
+        "recipes:\n  - dict_object: recipe:recipes\n  - {id: a, object: 'r:r'}\nbakery: {id: b}\n",
+    )
+    .unwrap_err();
+    assert_eq!(err, MetaError::MixedForms { position: 2 });
+    assert!(err.to_string().contains("cannot mix"), "{err}");
+    let err =
+        parse_meta("recipes:\n  - {dict_object: 'r:d', id: a}\nbakery: {id: b}\n").unwrap_err();
+    assert_eq!(err, MetaError::BothForms { position: 1 });
+}
+
+#[test]
+fn the_mapping_form_is_rewritten_to_the_list_form_keeping_every_key() {
+    let text = "title: CMIP6\nrecipes:\n  dict_object: 'recipe:recipes'\nbakery:\n  id: b\nmaintainers:\n  - {name: A, github: a}\n";
+    let rewritten = list_form_text(text).unwrap();
+    let meta = parse_meta(&rewritten).unwrap();
+    assert!(!meta.needs_list_form());
+    assert_eq!(meta.title.as_deref(), Some("CMIP6"));
+    assert_eq!(meta.bakery_id, "b");
+    assert_eq!(meta.maintainers.len(), 1);
+    let value: serde_json::Value = serde_json::from_str(&rewritten).unwrap();
+    assert_eq!(
+        value["recipes"],
+        serde_json::json!([{"dict_object": "recipe:recipes"}])
+    );
+}
+
+#[test]
+fn expanded_ids_are_checked_as_written_ones() {
+    let entry = |id: &str| RecipeEntry {
+        id: id.into(),
+        object: "recipe:recipes".into(),
+    };
+    assert_eq!(checked_ids(vec![entry("a"), entry("b")]).unwrap().len(), 2);
+    assert_eq!(
+        checked_ids(vec![entry("a"), entry("a")]).unwrap_err(),
+        MetaError::DuplicateRecipeId("a".into())
+    );
+    assert!(matches!(
+        checked_ids(vec![entry("bad\u{7}")]).unwrap_err(),
+        MetaError::BadRecipeId { .. }
+    ));
 }
 
 #[test]
@@ -151,7 +208,7 @@ fn ids_the_original_accepted_are_accepted_as_written() {
     ] {
         let text = format!("recipes:\n  - {{id: '{id}', object: 'r:r'}}\nbakery: {{id: b}}\n");
         let meta = parse_meta(&text).unwrap_or_else(|e| panic!("{id}: {e}"));
-        assert_eq!(meta.recipes[0].id, id);
+        assert_eq!(listed(&meta)[0].id, id);
     }
 }
 

@@ -85,6 +85,7 @@ Orchestrator:
         RunnerRequest {
             command: fake_runner(),
             repo_url: "https://github.com/pangeo-forge/gpcp-feedstock".into(),
+            checkout: None,
             git_ref: "35d889f7c89e9f0d72353a0649ed1cd8da04826b".into(),
             recipe_id: recipe_id.into(),
             feedstock_subdir: None,

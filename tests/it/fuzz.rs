@@ -4,7 +4,7 @@
 
 use pangeo_forge_orchestrator::bakery::{decode_job_name, encode_job_name};
 use pangeo_forge_orchestrator::flows::commands;
-use pangeo_forge_orchestrator::meta::parse_meta;
+use pangeo_forge_orchestrator::meta::{Recipes, parse_meta};
 use pangeo_forge_orchestrator::webhooks::{payload, signature, status};
 use proptest::prelude::*;
 
@@ -86,7 +86,10 @@ proptest! {
         }
         text.push_str("bakery:\n  id: b\n");
         match parse_meta(&text) {
-            Ok(meta) => prop_assert_eq!(meta.recipes.len(), ids.len()),
+            Ok(meta) => match meta.recipes {
+                Recipes::Listed(listed) => prop_assert_eq!(listed.len(), ids.len()),
+                Recipes::Dicts(d) => prop_assert!(false, "dict_object from ids: {:?}", d),
+            },
             Err(err) => prop_assert!(!err.to_string().is_empty()),
         }
     }

@@ -2,7 +2,9 @@
 //! (`tests/fixtures/staged-recipes-meta/`, one per recipe directory, 91 in all), each run
 //! through the synchronize flow against the fake GitHub as a PR adding that recipe. The
 //! verdict must be the original orchestrator's: what it accepted queues one run per recipe,
-//! what it refused fails the check run saying why.
+//! what it refused fails the check run saying why. The `dict_object` files are expanded by
+//! the fake runner, which executes a stand-in module with two keys per dictionary (their
+//! real modules need the real runner's packages; the real-runner test expands a real one).
 
 use crate::both_engines;
 use crate::flows::{STAGED, WAIT, pull_request, register};
@@ -12,7 +14,7 @@ use crate::support::github_app::GithubAppHarness;
 use pangeo_forge_orchestrator::db::NewBakery;
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
 use pangeo_forge_orchestrator::db::listing::RecipeRunFilter;
-use pangeo_forge_orchestrator::meta::parse_meta;
+use pangeo_forge_orchestrator::meta::{Recipes, parse_meta};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -32,9 +34,7 @@ const REFUSED_BY_BOTH: &[(&str, &str)] = &[
     ("oisst__feedstock.yaml", "no `bakery:`"),
 ];
 
-/// Files the original accepted by expanding `dict_object` with the runner, which this server
-/// does not do yet (the real-contributors issue): refused today with a message saying so.
-/// When expansion lands, these move to the accepted files and this list goes.
+/// Files the original accepted by expanding `dict_object` with the runner (both forms).
 const DICT_OBJECT: &[&str] = &[
     "CMIP6-DAMIP.yaml",
     "CMIP6-PMIP.yaml",
@@ -58,6 +58,12 @@ fn corpus() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Whether the file's recipes are `dict_object`s (`None`: it does not parse).
+fn parsed_kind(path: &Path) -> Option<bool> {
+    let meta = parse_meta(&std::fs::read_to_string(path).ok()?).ok()?;
+    Some(matches!(meta.recipes, Recipes::Dicts(_)))
 }
 
 fn name_of(path: &Path) -> String {
@@ -103,6 +109,23 @@ async fn every_real_meta_yaml_gets_the_originals_verdict(app: TestApp) {
         h.github
             .set_pull_files(STAGED, number, &[meta_path.as_str()]);
         h.github.set_file(STAGED, &meta_path, &sha, text.clone());
+        // Two keys per dictionary, from a stand-in module the fake runner executes.
+        let parsed = String::from_utf8(text.clone())
+            .ok()
+            .and_then(|t| parse_meta(&t).ok());
+        let expected_recipes = match parsed.map(|m| m.recipes) {
+            Some(Recipes::Listed(listed)) => Some(listed.len()),
+            Some(Recipes::Dicts(dicts)) => {
+                for (n, object) in dicts.objects.iter().enumerate() {
+                    let (module, attr) = object.split_once(':').expect("module:attr");
+                    let source = format!("{attr} = {{'{dir}-{n}-a': None, '{dir}-{n}-b': None}}\n");
+                    let path = format!("recipes/{dir}/{module}.py");
+                    h.github.set_file(STAGED, &path, &sha, source.into_bytes());
+                }
+                Some(2 * dicts.objects.len())
+            }
+            None => None,
+        };
         h.github
             .add_pull(STAGED, FakePull::open(number, dir, dir, &sha));
         let mut payload = pull_request("synchronize.payload.json", STAGED);
@@ -132,19 +155,16 @@ async fn every_real_meta_yaml_gets_the_originals_verdict(app: TestApp) {
             .expect("count") as usize;
         let queued = runs - queued_before;
         queued_before = runs;
-        let expected_recipes = String::from_utf8(text)
-            .ok()
-            .and_then(|t| parse_meta(&t).ok())
-            .map(|m| m.recipes.len());
         let refused_by_both = REFUSED_BY_BOTH.iter().any(|(n, _)| *n == name);
         let dict_object = DICT_OBJECT.contains(&name.as_str());
         let verdict = check.conclusion.as_deref().unwrap_or("none");
         let ok = if refused_by_both {
             verdict == "failure" && queued == 0
-        } else if dict_object {
-            verdict == "failure" && queued == 0 && check.summary.contains("dict_object")
         } else {
-            verdict == "success" && Some(queued) == expected_recipes && queued > 0
+            dict_object == matches!(parsed_kind(file), Some(true))
+                && verdict == "success"
+                && Some(queued) == expected_recipes
+                && queued > 0
         };
         if !ok {
             wrong.push(format!(

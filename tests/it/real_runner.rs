@@ -1,6 +1,7 @@
 //! The real `pangeo-forge-runner` (from PyPI, in a virtualenv) driven from a webhook of a PR
 //! from a fork (a local directory stands in for the fork, which alone holds the commit) to a
-//! readable Zarr dataset, with `LocalDirectBakery` and everything offline. A bake takes about
+//! readable Zarr dataset, with `LocalDirectBakery` and everything offline: a recipe listed as
+//! `{id, object}`, and a `dict_object` of two recipes in the mapping form. A bake takes about
 //! 40 s, so this runs only when `PFO_REAL_RUNNER` names the runner executable:
 //! `scripts/run-real-e2e.sh` installs it and runs this test.
 
@@ -9,6 +10,7 @@ use crate::support::github_app::GithubAppHarness;
 use crate::support::webhooks::{fixture, with_repository};
 use crate::support::{Engine, TestApp};
 use pangeo_forge_orchestrator::db::NewFeedstock;
+use pangeo_forge_orchestrator::db::entities::recipe_run;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -36,26 +38,30 @@ fn python_beside(runner: &str) -> PathBuf {
     Path::new(runner).with_file_name("python")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
-    let Ok(runner) = std::env::var("PFO_REAL_RUNNER") else {
-        crate::support::skip(
-            "real_runner",
-            "PFO_REAL_RUNNER does not name a pangeo-forge-runner (scripts/install-runner.sh installs one)",
-        );
-        return;
-    };
+/// A harness over the real runner, a copy of `real-feedstock` (inputs written) standing in
+/// for the contributor's fork, and the `local-test` bakery writing under the work directory.
+struct RealSetup {
+    _work: tempfile::TempDir,
+    repo: PathBuf,
+    python: PathBuf,
+    h: GithubAppHarness,
+    feedstock_id: i32,
+}
+
+async fn setup(runner: &str, recipe_dirs: &[&str]) -> RealSetup {
     let work = tempfile::tempdir().expect("tempdir");
     let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-feedstock");
     let repo = work.path().join("repo");
     copy_dir(&fixture_dir, &repo);
-    let python = python_beside(&runner);
-    let status = Command::new(&python)
-        .arg(repo.join("make_inputs.py"))
-        .arg(repo.join("recipes/tiny/inputs"))
-        .status()
-        .expect("make_inputs");
-    assert!(status.success());
+    let python = python_beside(runner);
+    for dir in recipe_dirs {
+        let status = Command::new(&python)
+            .arg(repo.join("make_inputs.py"))
+            .arg(repo.join(format!("recipes/{dir}/inputs")))
+            .status()
+            .expect("make_inputs");
+        assert!(status.success());
+    }
     let bakeries = work.path().join("bakeries");
     std::fs::create_dir_all(&bakeries).expect("mkdir");
     let out = work.path().join("out");
@@ -65,7 +71,7 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
     std::fs::write(bakeries.join("local-test.yaml"), bakery).expect("write bakery");
 
     let app = TestApp::start(Engine::Sqlite).await;
-    let h = GithubAppHarness::start_with(app, Some(runner.clone()), Some(bakeries)).await;
+    let h = GithubAppHarness::start_with(app, Some(runner.to_owned()), Some(bakeries)).await;
     let feedstock = h
         .app
         .db()
@@ -75,11 +81,20 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
         })
         .await
         .expect("feedstock");
+    RealSetup {
+        _work: work,
+        repo,
+        python,
+        h,
+        feedstock_id: feedstock.id,
+    }
+}
 
-    // The PR comes from a contributor's fork, as staged-recipes PRs do: the fork is the local
-    // copy (the runner reads a local path as is), and the base repository, which does not
-    // hold the commit, is not reachable from here at all.
-    let local = repo.display().to_string();
+/// Opens PR #2 from the fork adding `recipes/<dir>/`: the fork is the local copy (the runner
+/// reads a local path as is), served file by file by the fake GitHub; the base repository,
+/// which does not hold the commit, is not reachable from here at all.
+async fn open_fork_pr(s: &RealSetup, dir: &str) {
+    let local = s.repo.display().to_string();
     let mut opened = with_repository(fixture("pull_request/opened.payload.json"), STAGED);
     opened["pull_request"]["head"]["repo"]["full_name"] = FORK.into();
     opened["pull_request"]["head"]["repo"]["html_url"] = local.clone().into();
@@ -87,13 +102,15 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
         .as_str()
         .expect("sha")
         .to_owned();
-    let files = [
-        "recipes/tiny/meta.yaml",
-        "recipes/tiny/recipe.py",
-        "recipes/tiny/requirements.txt",
-    ];
-    h.github.set_pull_files(STAGED, 2, &files);
-    h.github.add_pull(
+    let mut files = Vec::new();
+    let recipe_dir = s.repo.join("recipes").join(dir);
+    for entry in walk(&recipe_dir) {
+        let relative = entry.strip_prefix(&s.repo).expect("inside the repo");
+        files.push(relative.display().to_string());
+    }
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    s.h.github.set_pull_files(STAGED, 2, &names);
+    s.h.github.add_pull(
         STAGED,
         FakePull {
             fork: Some(FORK.into()),
@@ -101,73 +118,98 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
             ..FakePull::open(2, "Add tiny", "tiny", &sha)
         },
     );
-    for file in files {
-        let text = std::fs::read(repo.join(file)).expect("fixture file");
-        h.github.set_file(FORK, file, &sha, text);
+    for file in &files {
+        let bytes = std::fs::read(s.repo.join(file)).expect("fixture file");
+        s.h.github.set_file(FORK, file, &sha, bytes);
     }
-    h.app
+    s.h.app
         .deliver("pull_request", "guid-real-opened", &opened)
         .await;
-    h.app
+    s.h.app
         .wait_for_delivery(
             "guid-real-opened",
             DeliveryState::Done,
-            Duration::from_secs(30),
+            Duration::from_secs(120),
         )
         .await;
+}
 
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        if entry.file_type().expect("type").is_dir() {
+            found.extend(walk(&entry.path()));
+        } else {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Comments `/run <recipe_id>` and waits for that run to complete.
+async fn run_to_completion(s: &RealSetup, recipe_id: &str) -> recipe_run::Model {
     let mut run_comment = with_repository(fixture("issue_comment/created.payload.json"), STAGED);
     run_comment["installation"] = json!({"id": 1});
     run_comment["issue"]["number"] = 2.into();
     run_comment["issue"]["pull_request"] = json!({"url": "https://api.github.com/pulls/2"});
-    run_comment["comment"]["body"] = "/run tiny".into();
-    h.app
+    run_comment["comment"]["body"] = format!("/run {recipe_id}").into();
+    s.h.app
         .deliver("issue_comment", "guid-real-run", &run_comment)
         .await;
-    h.app
+    s.h.app
         .wait_for_delivery(
             "guid-real-run",
             DeliveryState::Done,
-            Duration::from_secs(30),
+            Duration::from_secs(120),
         )
         .await;
-
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
-    let run = loop {
-        let runs = h
-            .app
-            .db()
-            .list_recipe_runs(
-                &pangeo_forge_orchestrator::db::listing::RecipeRunFilter {
-                    feedstock_id: Some(feedstock.id),
-                    ..Default::default()
-                },
-                Default::default(),
-                pangeo_forge_orchestrator::db::listing::Page {
-                    offset: 0,
-                    limit: 10,
-                },
-            )
+    loop {
+        let run = queued_runs(s)
             .await
-            .expect("runs");
-        let run = runs.into_iter().next().expect("run");
+            .into_iter()
+            .find(|r| r.recipe_id == recipe_id)
+            .expect("the run");
         if run.status == RunStatus::Completed || tokio::time::Instant::now() > deadline {
-            break run;
+            return run;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-    };
+    }
+}
+
+async fn queued_runs(s: &RealSetup) -> Vec<recipe_run::Model> {
+    s.h.app
+        .db()
+        .list_recipe_runs(
+            &pangeo_forge_orchestrator::db::listing::RecipeRunFilter {
+                feedstock_id: Some(s.feedstock_id),
+                ..Default::default()
+            },
+            Default::default(),
+            pangeo_forge_orchestrator::db::listing::Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("runs")
+}
+
+/// Checks the run succeeded and its dataset is `store_name` with the tiny recipe's data.
+fn assert_readable(s: &RealSetup, run: &recipe_run::Model, store_name: &str) {
     assert_eq!(
         run.conclusion,
         Some(RunConclusion::Success),
         "logs:\n{}",
-        run.logs.unwrap_or_default()
+        run.logs.clone().unwrap_or_default()
     );
     let url = run.dataset_public_url.clone().expect("dataset url");
     let root = url.strip_prefix("file://").expect("a file:// URL");
     // StoreToZarr writes `<root_path>/<store_name>`.
-    let store = Path::new(root).join("tiny.zarr");
-    let check = Command::new(&python)
-        .arg(repo.join("check_output.py"))
+    let store = Path::new(root).join(store_name);
+    let check = Command::new(&s.python)
+        .arg(s.repo.join("check_output.py"))
         .arg(&store)
         .output()
         .expect("check_output");
@@ -177,5 +219,62 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
-    h.finish().await;
+}
+
+fn real_runner() -> Option<String> {
+    let runner = std::env::var("PFO_REAL_RUNNER").ok();
+    if runner.is_none() {
+        crate::support::skip(
+            "real_runner",
+            "PFO_REAL_RUNNER does not name a pangeo-forge-runner (scripts/install-runner.sh installs one)",
+        );
+    }
+    runner
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
+    let Some(runner) = real_runner() else { return };
+    let s = setup(&runner, &["tiny"]).await;
+    open_fork_pr(&s, "tiny").await;
+    let run = run_to_completion(&s, "tiny").await;
+    assert_readable(&s, &run, "tiny.zarr");
+    s.h.finish().await;
+}
+
+/// The mapping form of `dict_object` (the CMIP6 feedstocks'): the real `expand-meta` imports
+/// the module from a copy of the recipe directory rewritten to the list form, one run is
+/// queued per key, and `/run` of one key bakes only that recipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dict_object_recipe_expands_and_one_key_bakes_with_the_real_runner() {
+    let Some(runner) = real_runner() else { return };
+    let s = setup(&runner, &["tiny-dict"]).await;
+    open_fork_pr(&s, "tiny-dict").await;
+    let check =
+        s.h.github
+            .check_runs()
+            .into_iter()
+            .next()
+            .expect("check run");
+    assert_eq!(check.conclusion.as_deref(), Some("success"), "{check:?}");
+    let mut ids: Vec<String> = queued_runs(&s)
+        .await
+        .into_iter()
+        .map(|r| r.recipe_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["tiny-a", "tiny-b"]);
+    let run = run_to_completion(&s, "tiny-b").await;
+    assert_readable(&s, &run, "tiny-b.zarr");
+    let other = queued_runs(&s)
+        .await
+        .into_iter()
+        .find(|r| r.recipe_id == "tiny-a")
+        .expect("tiny-a");
+    assert_eq!(
+        other.status,
+        RunStatus::Queued,
+        "only the key asked for ran"
+    );
+    s.h.finish().await;
 }

@@ -3,6 +3,7 @@
 
 mod check_runs_route;
 mod completion;
+mod dict_object;
 mod faults;
 mod forks;
 mod life_cycle;

@@ -25,6 +25,9 @@ pub const PUBLIC_URL: &str = "https://pfo.example.org";
 /// How long the stand-in runner may run.
 pub const RUNNER_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The runner timeout with a real runner.
+pub const REAL_RUNNER_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// A local bakery (`LocalDirectBakery`): its jobs run inside the runner process.
 pub const LOCAL_BAKERY: &str = "local-test";
 
@@ -144,7 +147,13 @@ impl GithubAppHarness {
             dashboard_url: DEFAULT_DASHBOARD_URL.into(),
             bakeries_dir: Some(self.bakeries_dir.clone()),
             runner_command: self.runner.clone(),
-            runner_timeout: RUNNER_TIMEOUT,
+            // The real runner imports Beam to expand a `dict_object` (seconds, not the
+            // stand-in's milliseconds).
+            runner_timeout: if self.runner == fake_runner() {
+                RUNNER_TIMEOUT
+            } else {
+                REAL_RUNNER_TIMEOUT
+            },
             claim_lease: Duration::from_secs(120),
         }
     }

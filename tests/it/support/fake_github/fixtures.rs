@@ -180,6 +180,23 @@ pub fn content(repo: &str, path: &str, bytes: &[u8]) -> Value {
     body
 }
 
+/// One entry of a directory listing: a file of `size` bytes, or a directory (`None`).
+pub fn directory_entry(repo: &str, path: &str, size: Option<usize>) -> Value {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    json!({
+        "type": if size.is_some() { "file" } else { "dir" },
+        "size": size.unwrap_or(0),
+        "name": name,
+        "path": path,
+        "sha": blob_sha(path.as_bytes()),
+        "url": api(&format!("/repos/{repo}/contents/{path}")),
+        "git_url": null,
+        "html_url": format!("https://github.com/{repo}/blob/main/{path}"),
+        "download_url": null,
+        "_links": {}
+    })
+}
+
 pub fn written_file(repo: &str, path: &str, bytes: &[u8], commit_sha: &str) -> Value {
     let mut body = response("repos/create-or-update-file-contents");
     let name = path.rsplit('/').next().unwrap_or(path);

@@ -269,10 +269,32 @@ fn file_key(repo: &str, path: &str, git_ref: String) -> (String, String, String)
 
 fn get_content(state: &State, repo: &str, path: &str, req: &Request) -> Response {
     let git_ref = req.param("ref").unwrap_or_else(|| "main".into());
-    match state.files.get(&file_key(repo, path, git_ref)) {
-        Some(bytes) => json_reply(200, fx::content(repo, path, bytes)),
-        None => not_found(),
+    if let Some(bytes) = state.files.get(&file_key(repo, path, git_ref.clone())) {
+        return json_reply(200, fx::content(repo, path, bytes));
     }
+    // A directory: the files set under it, its immediate children listed as GitHub does.
+    let prefix = format!("{}/", path.trim_end_matches('/'));
+    let mut children: std::collections::BTreeMap<String, Option<usize>> = Default::default();
+    for ((r, file, at), bytes) in &state.files {
+        if r != repo || *at != git_ref {
+            continue;
+        }
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        match rest.split_once('/') {
+            Some((dir, _)) => children.entry(format!("{prefix}{dir}")).or_insert(None),
+            None => children.entry(file.clone()).or_insert(Some(bytes.len())),
+        };
+    }
+    if children.is_empty() {
+        return not_found();
+    }
+    let entries: Vec<Value> = children
+        .into_iter()
+        .map(|(child, size)| fx::directory_entry(repo, &child, size))
+        .collect();
+    json_reply(200, Value::Array(entries))
 }
 
 fn put_content(state: &mut State, repo: &str, path: &str, req: &Request) -> Response {
