@@ -1,7 +1,8 @@
 //! *merged staged-recipes PR* → a new feedstock repository. When every file the merged PR
 //! changed is under `recipes/<name>/`, the recipe moves to `<org>/<name>-feedstock`:
 //! create the repository; branch `create-feedstock` from `main`; copy each file to
-//! `feedstock/<basename>`; open the PR "Create <spec>"; register the feedstock; merge the
+//! `feedstock/<basename>`; open the PR "Create <spec>"; register the feedstock and make its
+//! dashboard page the repository's homepage (wiki and projects off); merge the
 //! PR (its merge starts the production runs, see [`super::production`]); delete the branch;
 //! then on staged-recipes remove the recipe through a `cleanup-<ts>` branch and PR.
 //!
@@ -116,7 +117,7 @@ pub async fn create_feedstock(
         })
         .await?;
     // 5. The feedstock, registered before the merge whose webhook needs it.
-    match ctx
+    let feedstock_id = match ctx
         .db
         .create_feedstock(NewFeedstock {
             spec: spec.clone(),
@@ -124,9 +125,20 @@ pub async fn create_feedstock(
         })
         .await
     {
-        Ok(_) | Err(DbError::Conflict(_)) => {}
+        Ok(feedstock) => feedstock.id,
+        Err(DbError::Conflict(_)) => ctx
+            .db
+            .feedstock_by_spec(&spec)
+            .await?
+            .map(|f| f.id)
+            .ok_or_else(|| FlowError::fail(format!("{spec} conflicts but is not registered")))?,
         Err(e) => return Err(e.into()),
-    }
+    };
+    // Its homepage is its dataset page, now that it has an id.
+    let homepage = messages::feedstock_page(&ctx.app.dashboard_url, feedstock_id);
+    gh.set_repository_homepage(&spec, &homepage)
+        .await
+        .doing("setting the repository's homepage")?;
     // 6. Merge, and delete the branch.
     gh.merge_pull_request(&spec, number)
         .await

@@ -23,6 +23,11 @@ pub fn check_started(head_sha: &str) -> CheckOutput {
     }
 }
 
+/// The link to a feedstock's dashboard page.
+pub fn feedstock_page(dashboard_url: &str, feedstock_id: i32) -> String {
+    format!("{dashboard_url}/feedstock/{feedstock_id}")
+}
+
 /// The link to a run's dashboard page.
 pub fn run_page(dashboard_url: &str, run_id: i32, feedstock_id: i32) -> String {
     format!("{dashboard_url}/recipe-run/{run_id}?feedstock_id={feedstock_id}")

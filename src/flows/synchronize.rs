@@ -23,6 +23,12 @@ pub async fn synchronize(
     kind: RepoKind,
 ) -> Result<Outcome, FlowError> {
     let repo = pr.repository.full_name.as_str();
+    // "Details" opens the feedstock's dashboard page (the dashboard itself before the
+    // feedstock is registered), as the original's check runs did.
+    let details_url = match ctx.db.feedstock_by_spec(repo).await? {
+        Some(feedstock) => messages::feedstock_page(&ctx.app.dashboard_url, feedstock.id),
+        None => ctx.app.dashboard_url.clone(),
+    };
     let check_run_id: u64 = journal
         .once("check_run", || async {
             let started = messages::check_started(&pr.head_sha);
@@ -34,6 +40,7 @@ pub async fn synchronize(
                     status: "in_progress".into(),
                     title: started.title,
                     summary: started.summary,
+                    details_url: Some(details_url.clone()),
                 },
             )
             .await

@@ -19,6 +19,8 @@ pub struct NewCheckRun {
     pub title: String,
     /// The output's summary (Markdown).
     pub summary: String,
+    /// The page the check's "Details" link opens (our dashboard).
+    pub details_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +42,10 @@ impl Installation {
             "status": check.status,
             "output": { "title": check.title, "summary": check.summary },
         });
+        let mut body = body;
+        if let Some(url) = &check.details_url {
+            body["details_url"] = json!(url);
+        }
         let created: Created = self
             .call(
                 Method::POST,

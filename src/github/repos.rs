@@ -31,7 +31,7 @@ impl Installation {
     }
 
     /// Creates public repository `org/name` with a first commit, the Apache-2.0 licence and
-    /// the Python `.gitignore`.
+    /// the Python `.gitignore`, its wiki and projects off.
     pub async fn create_org_repository(
         &self,
         org: &str,
@@ -46,8 +46,24 @@ impl Installation {
             "auto_init": true,
             "license_template": "apache-2.0",
             "gitignore_template": "Python",
+            "has_wiki": false,
+            "has_projects": false,
         });
         self.send(Method::POST, &format!("/orgs/{org}/repos"), Some(&body))
+            .await?
+            .success()?;
+        Ok(())
+    }
+
+    /// Sets `repo`'s homepage (its dataset page) and turns its wiki and projects off.
+    pub async fn set_repository_homepage(
+        &self,
+        repo: &str,
+        homepage: &str,
+    ) -> Result<(), GithubError> {
+        let path = repo_path(repo)?;
+        let body = json!({ "homepage": homepage, "has_wiki": false, "has_projects": false });
+        self.send(Method::PATCH, &format!("/repos/{path}"), Some(&body))
             .await?
             .success()?;
         Ok(())

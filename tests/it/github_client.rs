@@ -25,6 +25,7 @@ fn check_run() -> NewCheckRun {
         status: "in_progress".into(),
         title: "Syncing latest commit to Pangeo Forge Cloud".into(),
         summary: "".into(),
+        details_url: Some("https://pangeo-forge.org/dashboard/feedstock/1".into()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Merged PRs: staged-recipes → a new feedstock repository; feedstock → production runs.
 
 use super::*;
+use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use crate::both_engines;
 use crate::support::fake_github::Fault;
 use crate::support::github_app::meta_yaml;
@@ -32,6 +33,7 @@ fn expected_create_feedstock_writes(cleanup_branch: &str) -> Vec<String> {
         format!("PUT /repos/{NEW_FEEDSTOCK}/contents/feedstock/meta.yaml"),
         format!("PUT /repos/{NEW_FEEDSTOCK}/contents/feedstock/recipe.py"),
         format!("POST /repos/{NEW_FEEDSTOCK}/pulls"),
+        format!("PATCH /repos/{NEW_FEEDSTOCK}"),
         format!("PUT /repos/{NEW_FEEDSTOCK}/pulls/1/merge"),
         format!("DELETE /repos/{NEW_FEEDSTOCK}/git/refs/heads/create-feedstock"),
         format!("POST /repos/{STAGED}/git/refs"),
@@ -88,15 +90,21 @@ async fn a_merged_recipe_becomes_a_feedstock_and_leaves_staged_recipes(app: Test
             .map(String::from_utf8),
         Some(Ok(meta_yaml(&["gpcp"])))
     );
-    assert!(
-        h.app
-            .db()
-            .feedstock_by_spec(NEW_FEEDSTOCK)
-            .await
-            .expect("query")
-            .is_some(),
-        "the feedstock is registered"
+    let feedstock = h
+        .app
+        .db()
+        .feedstock_by_spec(NEW_FEEDSTOCK)
+        .await
+        .expect("query")
+        .expect("the feedstock is registered");
+    // As the original made them: the dataset page as homepage, no wiki, no projects.
+    let settings = h.github.repo_settings(NEW_FEEDSTOCK);
+    assert_eq!(
+        settings["homepage"],
+        format!("{DEFAULT_DASHBOARD_URL}/feedstock/{}", feedstock.id)
     );
+    assert_eq!(settings["has_wiki"], false);
+    assert_eq!(settings["has_projects"], false);
     h.finish().await;
 }
 

@@ -3,6 +3,7 @@
 use super::*;
 use crate::both_engines;
 use crate::support::github_app::meta_yaml;
+use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use axum::http::StatusCode;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunStatus};
 
@@ -94,9 +95,12 @@ async fn a_staged_recipes_pr_reads_meta_from_its_recipe_directory(app: TestApp) 
     assert!(summary.contains(&format!(
         "GET /repos/{STAGED}/contents/recipes/gpcp/meta.yaml"
     )));
+    let check = &h.github.check_runs()[0];
+    assert_eq!(check.conclusion.as_deref(), Some("success"));
+    // "Details" opens the feedstock's dashboard page.
     assert_eq!(
-        h.github.check_runs()[0].conclusion.as_deref(),
-        Some("success")
+        check.details_url.as_deref(),
+        Some(format!("{DEFAULT_DASHBOARD_URL}/feedstock/{}", staged.id).as_str())
     );
     assert_eq!(runs_of(&h.app, staged.id).await.len(), 1);
     h.finish().await;

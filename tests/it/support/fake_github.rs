@@ -247,6 +247,15 @@ impl FakeGithub {
     }
 
     /// Deployments created, each with its statuses.
+    /// The settings `repo` was created or edited with.
+    pub fn repo_settings(&self, repo: &str) -> serde_json::Map<String, serde_json::Value> {
+        self.state()
+            .repo_settings
+            .get(repo)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn deployments(&self) -> Vec<Deployment> {
         self.state().deployments.clone()
     }

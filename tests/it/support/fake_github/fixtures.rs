@@ -63,6 +63,7 @@ pub fn check_run(run: &CheckRun, op: &str) -> Value {
     body["conclusion"] = json!(run.conclusion);
     body["output"]["title"] = json!(run.title);
     body["output"]["summary"] = json!(run.summary);
+    body["details_url"] = json!(run.details_url);
     body["url"] = json!(api(&format!("/repos/{}/check-runs/{}", run.repo, run.id)));
     body
 }

@@ -46,6 +46,16 @@ fn repo_route(state: &mut State, repo: &str, m: &Method, rest: &[&str], req: &Re
             true => json_reply(200, fx::repository(repo)),
             false => not_found(),
         },
+        [] if m == Method::PATCH => {
+            if !state.repos.contains(repo) {
+                return not_found();
+            }
+            let settings = state.repo_settings.entry(repo.to_owned()).or_default();
+            if let Some(fields) = req.body.as_object() {
+                settings.extend(fields.clone());
+            }
+            json_reply(200, fx::repository(repo))
+        }
         ["check-runs"] if m == Method::POST => create_check_run(state, repo, req),
         ["check-runs", id] if m == Method::PATCH => update_check_run(state, repo, id, req),
         ["commits", sha, "check-runs"] if m == Method::GET => list_check_runs(state, repo, sha),
@@ -197,6 +207,12 @@ fn create_repo(state: &mut State, org: &str, req: &Request) -> Response {
         );
     }
     state.add_repository(&repo);
+    let settings = state.repo_settings.entry(repo.clone()).or_default();
+    for key in ["has_wiki", "has_projects", "homepage"] {
+        if let Some(value) = req.body.get(key) {
+            settings.insert(key.to_owned(), value.clone());
+        }
+    }
     json_reply(
         201,
         fx::created_repository(&repo, &req.field("description")),
@@ -219,6 +235,7 @@ fn create_check_run(state: &mut State, repo: &str, req: &Request) -> Response {
             .as_str()
             .unwrap_or_default()
             .to_owned(),
+        details_url: req.body["details_url"].as_str().map(str::to_owned),
     };
     let body = fx::check_run(&run, "checks/create");
     state.check_runs.push(run);

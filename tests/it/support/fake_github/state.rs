@@ -1,6 +1,7 @@
 //! What the fake GitHub remembers between calls.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use serde_json::Value;
 use std::time::Duration;
 
 /// A pull request the fake knows.
@@ -55,6 +56,7 @@ pub struct CheckRun {
     pub conclusion: Option<String>,
     pub title: String,
     pub summary: String,
+    pub details_url: Option<String>,
 }
 
 /// A comment posted on an issue or pull request.
@@ -105,6 +107,8 @@ pub struct State {
     pub pull_files: HashMap<(String, u64), Vec<String>>,
     pub pulls: HashMap<String, Vec<FakePull>>,
     pub repos: BTreeSet<String>,
+    /// Settings sent when a repository was created or edited (`homepage`, `has_wiki`, …).
+    pub repo_settings: HashMap<String, serde_json::Map<String, Value>>,
     /// repo → branch → sha.
     pub branches: HashMap<String, BTreeMap<String, String>>,
     pub check_runs: Vec<CheckRun>,
@@ -124,6 +128,7 @@ impl Default for State {
             pull_files: HashMap::new(),
             pulls: HashMap::new(),
             repos: BTreeSet::new(),
+            repo_settings: HashMap::new(),
             branches: HashMap::new(),
             check_runs: Vec::new(),
             comments: Vec::new(),
