@@ -341,6 +341,7 @@ async fn baseline(github: &FakeGithub, n: usize, concurrency: usize) -> Measurem
                                 status: "in_progress".into(),
                                 title: "Synchronizing".into(),
                                 summary: "baseline".into(),
+                                details_url: None,
                             },
                         )
                         .await

@@ -53,6 +53,7 @@ async fn check_runs_are_created_and_completed() {
         json!({
             "name": "synchronize", "head_sha": SHA, "status": "in_progress",
             "output": { "title": "Syncing latest commit to Pangeo Forge Cloud", "summary": "" },
+            "details_url": "https://pangeo-forge.org/dashboard/feedstock/1",
         })
     );
     let patch = &fake.calls_to("PATCH", "/repos/")[0].body;
@@ -177,7 +178,7 @@ async fn repositories_and_branches_are_created_and_deleted() {
         json!({
             "name": "gpcp-feedstock", "description": "Pangeo Forge feedstock for gpcp.",
             "private": false, "auto_init": true, "license_template": "apache-2.0",
-            "gitignore_template": "Python",
+            "gitignore_template": "Python", "has_wiki": false, "has_projects": false,
         })
     );
     assert!(gh.repository_exists(repo).await.unwrap());

@@ -1,10 +1,10 @@
 //! Merged PRs: staged-recipes → a new feedstock repository; feedstock → production runs.
 
 use super::*;
-use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use crate::both_engines;
 use crate::support::fake_github::Fault;
 use crate::support::github_app::meta_yaml;
+use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunStatus};
 
 const MERGE_SHA: &str = "c4295bd74fb0f4fda03689c3df3f2803b658fd85";

@@ -3,8 +3,8 @@
 use super::*;
 use crate::both_engines;
 use crate::support::github_app::meta_yaml;
-use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use axum::http::StatusCode;
+use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunStatus};
 
 async fn a_feedstock_pr_queues_one_test_run_per_recipe(app: TestApp) {

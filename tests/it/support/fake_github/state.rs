@@ -1,7 +1,7 @@
 //! What the fake GitHub remembers between calls.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 /// A pull request the fake knows.
