@@ -2,7 +2,8 @@
 //! changed is under `recipes/<name>/`, the recipe moves to `<org>/<name>-feedstock`:
 //! create the repository; branch `create-feedstock` from `main`; copy each file to
 //! `feedstock/<basename>`; open the PR "Create <spec>"; register the feedstock and make its
-//! dashboard page the repository's homepage (wiki and projects off); merge the
+//! dashboard page the repository's homepage (wiki and projects off); invite the PR's
+//! author and commit authors as collaborators; merge the
 //! PR (its merge starts the production runs, see [`super::production`]); delete the branch;
 //! then on staged-recipes remove the recipe through a `cleanup-<ts>` branch and PR.
 //!
@@ -139,6 +140,7 @@ pub async fn create_feedstock(
     gh.set_repository_homepage(&spec, &homepage)
         .await
         .doing("setting the repository's homepage")?;
+    invite_contributors(gh, journal, pr, &spec).await?;
     // 6. Merge, and delete the branch.
     gh.merge_pull_request(&spec, number)
         .await
@@ -149,6 +151,37 @@ pub async fn create_feedstock(
 
     cleanup_staged_recipes(gh, journal, pr, &files, &spec).await?;
     Ok(Outcome::Done(format!("created {spec} from #{}", pr.number)))
+}
+
+/// Invites the PR's author and the authors of its commits as collaborators on the new
+/// feedstock, each once (journaled; bots are left out).
+async fn invite_contributors(
+    gh: &Installation,
+    journal: &mut Journal,
+    pr: &PullRequestEvent,
+    spec: &str,
+) -> Result<(), FlowError> {
+    let mut logins: Vec<String> = pr.author.iter().cloned().collect();
+    let authors = gh
+        .pull_request_commit_authors(&pr.repository.full_name, pr.number)
+        .await
+        .doing("listing the merged PR's commits")?;
+    for login in authors {
+        if !logins.contains(&login) {
+            logins.push(login);
+        }
+    }
+    for login in logins.iter().filter(|l| !l.ends_with("[bot]")) {
+        let invited: bool = journal
+            .once(&format!("invite:{login}"), || async {
+                gh.invite_collaborator(spec, login)
+                    .await
+                    .doing(format!("inviting {login} to {spec}"))
+            })
+            .await?;
+        tracing::info!(spec, login = %login, invited, "feedstock contributor");
+    }
+    Ok(())
 }
 
 /// Removes the merged recipe from staged-recipes through a `cleanup-<ts>` PR.

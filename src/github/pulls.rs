@@ -44,6 +44,16 @@ pub struct HeadRepository {
 }
 
 #[derive(Deserialize)]
+struct WireCommit {
+    author: Option<WireLogin>,
+}
+
+#[derive(Deserialize)]
+struct WireLogin {
+    login: String,
+}
+
+#[derive(Deserialize)]
 struct WirePull {
     number: u64,
     #[serde(default)]
@@ -122,6 +132,29 @@ impl Installation {
             .all_pages(&format!("/repos/{repo}/pulls/{number}/files"))
             .await?;
         Ok(files.into_iter().map(|file| file.filename).collect())
+    }
+
+    /// The GitHub logins of the authors of the PR's commits, in commit order, each once;
+    /// commits whose author GitHub does not know (an unlinked email) are left out.
+    pub async fn pull_request_commit_authors(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<String>, GithubError> {
+        let repo = repo_path(repo)?;
+        let commits: Vec<WireCommit> = self
+            .all_pages(&format!("/repos/{repo}/pulls/{number}/commits"))
+            .await?;
+        let mut logins: Vec<String> = Vec::new();
+        for login in commits
+            .into_iter()
+            .filter_map(|c| c.author.map(|a| a.login))
+        {
+            if !logins.contains(&login) {
+                logins.push(login);
+            }
+        }
+        Ok(logins)
     }
 
     /// Opens a pull request from branch `head` into `base` and returns its number.

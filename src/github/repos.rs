@@ -69,6 +69,28 @@ impl Installation {
         Ok(())
     }
 
+    /// Invites `login` to `repo` with push access. `false` when GitHub refuses the login
+    /// (no such user, or one that cannot be a collaborator, such as a bot): nothing to do.
+    pub async fn invite_collaborator(&self, repo: &str, login: &str) -> Result<bool, GithubError> {
+        let path = repo_path(repo)?;
+        let url = format!("/repos/{path}/collaborators/{}", encode(login, true));
+        let reply = self
+            .send(Method::PUT, &url, Some(&json!({ "permission": "push" })))
+            .await?;
+        if reply.status == 404 || reply.status == 422 {
+            tracing::warn!(
+                repo,
+                login,
+                status = reply.status,
+                "GitHub refused the invitation"
+            );
+            return Ok(false);
+        }
+        // 201: invited; 204: already a collaborator.
+        reply.success()?;
+        Ok(true)
+    }
+
     /// The sha `branch` points at, or `None` when there is no such branch.
     pub async fn branch_head(
         &self,

@@ -66,6 +66,8 @@ pub struct PullRequestEvent {
     pub action: PullRequestAction,
     pub number: u64,
     pub title: String,
+    /// The login of who opened it (`pull_request.user.login`).
+    pub author: Option<String>,
     pub head_sha: String,
     pub base_ref: String,
     pub merged: bool,
@@ -232,6 +234,9 @@ mod raw {
     #[derive(Deserialize)]
     pub struct PullRequest {
         pub title: String,
+        /// Absent in hand-made payloads; GitHub always sends it.
+        #[serde(default)]
+        pub user: Option<User>,
         pub head: Head,
         pub base: Base,
         #[serde(default)]
@@ -260,6 +265,7 @@ mod raw {
                 action,
                 number: self.number,
                 title: self.pull_request.title,
+                author: self.pull_request.user.map(|u| u.login),
                 head_sha: self.pull_request.head.sha,
                 base_ref: self.pull_request.base.git_ref,
                 merged: self.pull_request.merged.unwrap_or(false),

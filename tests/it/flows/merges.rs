@@ -15,6 +15,19 @@ const RECIPE_FILES: [&str; 2] = ["recipes/gpcp/meta.yaml", "recipes/gpcp/recipe.
 fn staged_recipes_merged(h: &GithubAppHarness) -> serde_json::Value {
     h.github.add_repository(STAGED);
     h.github.set_pull_files(STAGED, 2, &RECIPE_FILES);
+    // The fixture's author (Codertocat) committed too; a co-author, a commit GitHub links
+    // to no user, and a bot.
+    h.github.set_pull_commit_authors(
+        STAGED,
+        2,
+        &[
+            Some("Codertocat"),
+            Some("jane-coauthor"),
+            None,
+            Some("pre-commit-ci[bot]"),
+            Some("jane-coauthor"),
+        ],
+    );
     let main = h.github.branch(STAGED, "main").expect("main");
     for (path, text) in [
         (RECIPE_FILES[0], meta_yaml(&["gpcp"])),
@@ -34,6 +47,8 @@ fn expected_create_feedstock_writes(cleanup_branch: &str) -> Vec<String> {
         format!("PUT /repos/{NEW_FEEDSTOCK}/contents/feedstock/recipe.py"),
         format!("POST /repos/{NEW_FEEDSTOCK}/pulls"),
         format!("PATCH /repos/{NEW_FEEDSTOCK}"),
+        format!("PUT /repos/{NEW_FEEDSTOCK}/collaborators/Codertocat"),
+        format!("PUT /repos/{NEW_FEEDSTOCK}/collaborators/jane-coauthor"),
         format!("PUT /repos/{NEW_FEEDSTOCK}/pulls/1/merge"),
         format!("DELETE /repos/{NEW_FEEDSTOCK}/git/refs/heads/create-feedstock"),
         format!("POST /repos/{STAGED}/git/refs"),
@@ -105,6 +120,14 @@ async fn a_merged_recipe_becomes_a_feedstock_and_leaves_staged_recipes(app: Test
     );
     assert_eq!(settings["has_wiki"], false);
     assert_eq!(settings["has_projects"], false);
+    // The PR's contributors are invited to the new feedstock, once each, bots left out.
+    assert_eq!(
+        h.github.invitations(),
+        [
+            (NEW_FEEDSTOCK.to_owned(), "Codertocat".to_owned()),
+            (NEW_FEEDSTOCK.to_owned(), "jane-coauthor".to_owned()),
+        ]
+    );
     h.finish().await;
 }
 
@@ -133,6 +156,32 @@ async fn a_create_feedstock_interrupted_half_way_resumes_without_repeating(app: 
         writes(&h),
         expected_create_feedstock_writes(&branch),
         "nothing was created twice"
+    );
+    h.finish().await;
+}
+
+async fn contributors_are_invited_once_though_the_merge_after_them_fails(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let payload = staged_recipes_merged(&h);
+    h.github.fail_next(
+        "PUT",
+        &format!("/repos/{NEW_FEEDSTOCK}/pulls/1/merge"),
+        2,
+        Fault::Status(502),
+    );
+    h.app.deliver("pull_request", "guid-invite", &payload).await;
+    let delivery = h
+        .app
+        .wait_for_delivery("guid-invite", DeliveryState::Done, Duration::from_secs(40))
+        .await;
+    assert_eq!(delivery.attempts, 3);
+    assert_eq!(
+        h.github.invitations(),
+        [
+            (NEW_FEEDSTOCK.to_owned(), "Codertocat".to_owned()),
+            (NEW_FEEDSTOCK.to_owned(), "jane-coauthor".to_owned()),
+        ],
+        "each contributor invited once over three attempts"
     );
     h.finish().await;
 }
@@ -226,6 +275,7 @@ async fn merges_that_touch_other_files_are_left_alone(app: TestApp) {
 }
 
 both_engines!(
+    contributors_are_invited_once_though_the_merge_after_them_fails,
     a_merged_recipe_becomes_a_feedstock_and_leaves_staged_recipes,
     a_create_feedstock_interrupted_half_way_resumes_without_repeating,
     a_merged_feedstock_pr_deploys_one_production_run_per_recipe,

@@ -189,6 +189,19 @@ impl FakeGithub {
         );
     }
 
+    /// The author logins of the commits of PR `number` (`None`: GitHub knows no user).
+    pub fn set_pull_commit_authors(&self, repo: &str, number: u64, authors: &[Option<&str>]) {
+        self.state().pull_commit_authors.insert(
+            (repo.to_owned(), number),
+            authors.iter().map(|a| a.map(str::to_owned)).collect(),
+        );
+    }
+
+    /// `(repo, login)` of every collaborator invited, in order.
+    pub fn invitations(&self) -> Vec<(String, String)> {
+        self.state().invitations.clone()
+    }
+
     /// Adds (or replaces) a pull request of `repo`.
     pub fn add_pull(&self, repo: &str, pull: FakePull) {
         let mut state = self.state();

@@ -181,6 +181,32 @@ pub fn content(repo: &str, path: &str, bytes: &[u8]) -> Value {
     body
 }
 
+/// One commit of a PR's commit list (the fields we read, in GitHub's shape): `author` is
+/// `null` when GitHub links the commit's email to no user.
+pub fn pull_commit(index: usize, login: Option<&str>) -> Value {
+    json!({
+        "sha": format!("{:040x}", index + 1),
+        "commit": {
+            "author": { "name": login.unwrap_or("Unlinked Author"), "email": "author@example.org" },
+            "message": format!("commit {index}")
+        },
+        "author": login.map(|l| json!({ "login": l, "id": 1000 + index, "type": "User" })),
+        "committer": null,
+        "parents": []
+    })
+}
+
+/// A repository invitation, as `PUT /repos/{repo}/collaborators/{login}` answers 201.
+pub fn invitation(repo: &str, login: &str) -> Value {
+    json!({
+        "id": 1,
+        "repository": { "full_name": repo },
+        "invitee": { "login": login },
+        "permissions": "write",
+        "html_url": format!("https://github.com/{repo}/invitations")
+    })
+}
+
 /// One entry of a directory listing: a file of `size` bytes, or a directory (`None`).
 pub fn directory_entry(repo: &str, path: &str, size: Option<usize>) -> Value {
     let name = path.rsplit('/').next().unwrap_or(path);

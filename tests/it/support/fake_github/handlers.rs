@@ -86,6 +86,36 @@ fn repo_route(state: &mut State, repo: &str, m: &Method, rest: &[&str], req: &Re
                 .collect();
             json_reply(200, Value::Array(page))
         }
+        ["pulls", n, "commits"] if m == Method::GET => {
+            let authors = state
+                .pull_commit_authors
+                .get(&(repo.to_owned(), parse(n)))
+                .cloned()
+                .unwrap_or_default();
+            let page: Vec<Value> = paginate(&authors, req)
+                .iter()
+                .enumerate()
+                .map(|(i, login)| fx::pull_commit(i, login.as_deref()))
+                .collect();
+            json_reply(200, Value::Array(page))
+        }
+        ["collaborators", login] if m == Method::PUT => {
+            if login.ends_with("[bot]") || login.starts_with("ghost-") {
+                return error(422, "Validation Failed");
+            }
+            let already = state
+                .invitations
+                .iter()
+                .any(|(r, l)| r == repo && l == login);
+            state
+                .invitations
+                .push((repo.to_owned(), (*login).to_owned()));
+            if already {
+                axum::http::StatusCode::NO_CONTENT.into_response()
+            } else {
+                json_reply(201, fx::invitation(repo, login))
+            }
+        }
         ["pulls", n, "merge"] if m == Method::PUT => merge_pull(state, repo, parse(n)),
         ["issues", "comments", id, "reactions"] if m == Method::POST => {
             let reaction = Reaction {

@@ -105,6 +105,10 @@ pub struct State {
     pub files: HashMap<(String, String, String), Vec<u8>>,
     /// (repo, PR number) → changed file names.
     pub pull_files: HashMap<(String, u64), Vec<String>>,
+    /// The author login of each commit of a PR (`None`: an email GitHub does not know).
+    pub pull_commit_authors: HashMap<(String, u64), Vec<Option<String>>>,
+    /// `(repo, login)` of every collaborator invited, in order.
+    pub invitations: Vec<(String, String)>,
     pub pulls: HashMap<String, Vec<FakePull>>,
     pub repos: BTreeSet<String>,
     /// Settings sent when a repository was created or edited (`homepage`, `has_wiki`, …).
@@ -126,6 +130,8 @@ impl Default for State {
             tokens: HashMap::new(),
             files: HashMap::new(),
             pull_files: HashMap::new(),
+            pull_commit_authors: HashMap::new(),
+            invitations: Vec::new(),
             pulls: HashMap::new(),
             repos: BTreeSet::new(),
             repo_settings: HashMap::new(),
