@@ -107,16 +107,13 @@ fn read_status(line: &str) -> Option<Status> {
     match value.get("status")?.as_str()? {
         "completed" => Some(Status::Completed(ids_of(value.get("meta")))),
         "failed" => {
-            let last_line = |key: &str| {
-                value
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()))
-                    .map(|l| l.trim().to_owned())
+            let last_of = |key: &str| {
+                let text = value.get(key).and_then(Value::as_str)?;
+                last_line(text).map(|l| l.trim().to_owned())
             };
             Some(Status::Failed(
-                last_line("exc_info")
-                    .or_else(|| last_line("message"))
+                last_of("exc_info")
+                    .or_else(|| last_of("message"))
                     .unwrap_or_else(|| "pangeo-forge-runner reported a failure".into()),
             ))
         }
@@ -179,7 +176,7 @@ pub async fn expand_meta(
         (ProcessEnd::Exited(status), None, Some(ids)) if status.success() => ids.map_err(fail),
         (ProcessEnd::Exited(status), None, _) => Err(fail(format!(
             "expand-meta ended ({status}) without the expanded meta.yaml; its last line: {}",
-            last_line(&log)
+            last_line(&log).unwrap_or("(no output)")
         ))),
         (ProcessEnd::WaitFailed(e), None, _) => {
             Err(fail(format!("could not wait for expand-meta: {e}")))
@@ -192,11 +189,9 @@ pub async fn expand_meta(
     result
 }
 
-fn last_line(log: &str) -> &str {
-    log.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("(no output)")
+/// The last line of `text` that is not blank.
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().rev().find(|l| !l.trim().is_empty())
 }
 
 #[cfg(test)]

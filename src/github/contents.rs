@@ -55,16 +55,9 @@ impl Installation {
         path: &str,
         git_ref: &str,
     ) -> Result<Option<Vec<DirEntry>>, GithubError> {
-        let url = format!(
-            "{}?ref={}",
-            contents_path(repo, path)?,
-            encode(git_ref, false)
-        );
-        let reply = self.send(Method::GET, &url, None).await?;
-        if reply.status == 404 {
+        let Some(reply) = self.contents_at(repo, path, git_ref).await? else {
             return Ok(None);
-        }
-        let reply = reply.success()?;
+        };
         if reply.body.first() != Some(&b'[') {
             return Err(GithubError::Unexpected {
                 op: reply.op.clone(),
@@ -159,13 +152,13 @@ impl Installation {
         Ok(())
     }
 
-    /// The contents-API entry of a file, with the call's name; `None` when it does not exist.
-    async fn file_entry(
+    /// The contents API's successful answer for `path` at `git_ref`; `None` on 404.
+    async fn contents_at(
         &self,
         repo: &str,
         path: &str,
         git_ref: &str,
-    ) -> Result<Option<(String, FileEntry)>, GithubError> {
+    ) -> Result<Option<Reply>, GithubError> {
         let url = format!(
             "{}?ref={}",
             contents_path(repo, path)?,
@@ -175,7 +168,19 @@ impl Installation {
         if reply.status == 404 {
             return Ok(None);
         }
-        let reply = reply.success()?;
+        reply.success().map(Some)
+    }
+
+    /// The contents-API entry of a file, with the call's name; `None` when it does not exist.
+    async fn file_entry(
+        &self,
+        repo: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<(String, FileEntry)>, GithubError> {
+        let Some(reply) = self.contents_at(repo, path, git_ref).await? else {
+            return Ok(None);
+        };
         let entry = file_entry_of(&reply)?;
         Ok(Some((reply.op, entry)))
     }
