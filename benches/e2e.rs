@@ -350,7 +350,7 @@ async fn baseline(github: &FakeGithub, n: usize, concurrency: usize) -> Measurem
                         .await
                         .expect("meta.yaml")
                         .expect("meta.yaml exists");
-                    gh.complete_check_run(FEEDSTOCK, id, "success", "Done", "baseline")
+                    gh.complete_check_run(FEEDSTOCK, id, "success", "Done", "baseline", &[])
                         .await
                         .expect("complete check run");
                 }

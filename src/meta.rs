@@ -9,6 +9,9 @@
 use serde::Deserialize;
 use std::collections::HashSet;
 
+pub mod lint;
+pub mod tree;
+
 /// The parts of `meta.yaml` the orchestrator uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -139,12 +142,25 @@ pub enum MetaError {
 
 #[derive(Deserialize)]
 struct RawMeta {
+    #[serde(default, deserialize_with = "lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     description: Option<String>,
     recipes: Option<RawRecipes>,
     bakery: Option<RawBakery>,
-    #[serde(default)]
-    maintainers: Vec<Maintainer>,
+    #[serde(default, deserialize_with = "lenient")]
+    maintainers: Option<Vec<Maintainer>>,
+}
+
+/// Reads a value the runs do not need, as `None` when it has another shape: [`lint`]
+/// warns about it, and the original accepted it.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// `recipes:` as a list of entries, or as one mapping (`recipes: {dict_object: "m:a"}`, the
@@ -197,7 +213,7 @@ pub fn parse_meta(text: &str) -> Result<Meta, MetaError> {
         description: raw.description,
         recipes,
         bakery_id,
-        maintainers: raw.maintainers,
+        maintainers: raw.maintainers.unwrap_or_default(),
     })
 }
 

@@ -2,22 +2,27 @@
 //! deployment descriptions. Functions returning values, so tests can compare them.
 
 use super::commands;
+use crate::github::Annotation;
+
+pub mod meta_problems;
 
 /// The check run's name on every PR commit.
 pub const CHECK_RUN_NAME: &str = "synchronize";
 /// The check run's title while it runs.
 pub const CHECK_RUN_TITLE: &str = "Syncing latest commit to Pangeo Forge Cloud";
 
-/// A check run's title and Markdown summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A check run's title, Markdown summary and annotations (problems on lines of files).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CheckOutput {
     pub title: String,
     pub summary: String,
+    pub annotations: Vec<Annotation>,
 }
 
 /// The summary while synchronizing.
 pub fn check_started(head_sha: &str) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: CHECK_RUN_TITLE.into(),
         summary: format!("Reading `meta.yaml` at commit `{head_sha}`."),
     }
@@ -43,6 +48,7 @@ pub fn check_succeeded(head_sha: &str, links: &[String]) -> CheckOutput {
         "\n\nA maintainer can start a test run of a recipe by commenting `/run <recipe_id>`.",
     );
     CheckOutput {
+        annotations: Vec::new(),
         title: "Recipe runs queued for latest commit".into(),
         summary,
     }
@@ -51,6 +57,7 @@ pub fn check_succeeded(head_sha: &str, links: &[String]) -> CheckOutput {
 /// The PR's head repository (a fork) was deleted: its commits cannot be read or run.
 pub fn head_repository_gone(number: u64) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: "The pull request's fork was deleted".into(),
         summary: format!(
             "The repository that held the head commit of #{number} no longer exists, so its \
@@ -63,6 +70,7 @@ pub fn head_repository_gone(number: u64) -> CheckOutput {
 /// meta.yaml was not found where it must be.
 pub fn meta_missing(path: &str, head_sha: &str) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: "meta.yaml not found".into(),
         summary: format!(
             "There is no `{path}` at commit `{head_sha}`. Add it (see \
@@ -75,6 +83,7 @@ pub fn meta_missing(path: &str, head_sha: &str) -> CheckOutput {
 /// meta.yaml does not parse or lacks something.
 pub fn meta_invalid(path: &str, problem: &str) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: "meta.yaml is not valid".into(),
         summary: format!(
             "`{path}` could not be used:\n\n```\n{problem}\n```\n\nFix it and push again."
@@ -85,6 +94,7 @@ pub fn meta_invalid(path: &str, problem: &str) -> CheckOutput {
 /// The recipe directory could not be copied for the runner.
 pub fn checkout_refused(dir: &str, problem: &str) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: "The recipe could not be read".into(),
         summary: format!(
             "To expand the `dict_object` recipes, Pangeo Forge copies `{dir}` from this commit, \
@@ -96,6 +106,7 @@ pub fn checkout_refused(dir: &str, problem: &str) -> CheckOutput {
 /// `expand-meta` found no recipe ids in a `dict_object`.
 pub fn expansion_failed(path: &str, runner_said: &str) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: "The dict_object recipes could not be expanded".into(),
         summary: format!(
             "`{path}` names its recipes with `dict_object`, so `pangeo-forge-runner \
@@ -126,6 +137,7 @@ pub fn recipe_dirs_wrong(found: &[String]) -> CheckOutput {
         )
     };
     CheckOutput {
+        annotations: Vec::new(),
         title: "One recipe directory per PR".into(),
         summary,
     }
@@ -171,6 +183,7 @@ pub fn not_registered(
         );
     }
     CheckOutput {
+        annotations: Vec::new(),
         title: "Feedstock and/or bakery not registered".into(),
         summary,
     }
@@ -179,6 +192,7 @@ pub fn not_registered(
 /// Something on our side failed for good.
 pub fn check_internal_error(delivery_guid: &str, error: &str) -> CheckOutput {
     CheckOutput {
+        annotations: Vec::new(),
         title: "Pangeo Forge could not process this commit".into(),
         summary: format!(
             "An error on Pangeo Forge's side stopped the sync:\n\n```\n{error}\n```\n\n\
@@ -276,6 +290,62 @@ pub fn test_run_succeeded(
     format!(
         ":tada: The test run of `{recipe_id}` at {sha} succeeded!\n\n{to_open}\n\nDetails: {link}"
     )
+}
+
+/// The name of the check run of a `/run` test run of `recipe_id`.
+pub fn test_check_name(recipe_id: &str) -> String {
+    format!("test run: {recipe_id}")
+}
+
+/// A test run's check run once its job is being submitted.
+pub fn test_check_started(recipe_id: &str, sha: &str, link: &str) -> CheckOutput {
+    CheckOutput {
+        annotations: Vec::new(),
+        title: format!("Test run of `{recipe_id}` submitted"),
+        summary: format!(
+            "The test run of `{recipe_id}` at commit `{sha}` is being submitted to its bakery. \
+             Its progress and logs are on its page: {link}"
+        ),
+    }
+}
+
+/// The check run's conclusion for a run's.
+pub fn check_conclusion(conclusion: Option<crate::db::enums::RunConclusion>) -> &'static str {
+    use crate::db::enums::RunConclusion::*;
+    match conclusion {
+        Some(Success) => "success",
+        Some(Cancelled) => "cancelled",
+        Some(TimedOut) => "timed_out",
+        Some(Neutral) => "neutral",
+        Some(Skipped) => "skipped",
+        Some(ActionRequired) => "action_required",
+        Some(Failure) | Some(Stale) | None => "failure",
+    }
+}
+
+/// A test run's check run once the run ended: the dataset, or the end of the trace.
+pub fn test_check_finished(
+    recipe_id: &str,
+    sha: &str,
+    conclusion: Option<crate::db::enums::RunConclusion>,
+    dataset_url: Option<&str>,
+    trace: Option<&str>,
+    link: &str,
+) -> CheckOutput {
+    use crate::db::enums::RunConclusion;
+    if conclusion == Some(RunConclusion::Success) {
+        return CheckOutput {
+            annotations: Vec::new(),
+            title: format!("Test run of `{recipe_id}` succeeded"),
+            summary: test_run_succeeded(recipe_id, sha, dataset_url, link),
+        };
+    }
+    let how = ended_how(conclusion.unwrap_or(RunConclusion::Failure));
+    CheckOutput {
+        annotations: Vec::new(),
+        title: format!("Test run of `{recipe_id}` {how}"),
+        summary: test_run_failed(recipe_id, sha, how, trace, link),
+    }
 }
 
 /// How many trailing lines of a trace a failure comment quotes.

@@ -20,6 +20,7 @@ pub(crate) mod rerun;
 pub(crate) mod slash_command;
 pub(crate) mod submission;
 pub(crate) mod synchronize;
+pub(crate) mod test_check;
 
 pub use crate::queue::{Doing, FlowError, Outcome};
 pub use context::FlowContext;

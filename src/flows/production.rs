@@ -57,7 +57,7 @@ pub async fn production_runs(
     // The expansion of `dict_object`s runs the recipe module: once per delivery.
     let recipes: Vec<RecipeEntry> = match journal.get("recipes") {
         Some(recipes) => recipes,
-        None => match recipe_entries(ctx, gh, &repo.full_name, &source, &sha, &meta).await? {
+        None => match recipe_entries(ctx, gh, &repo.full_name, &source, &sha, &meta, &[]).await? {
             Ok(recipes) => {
                 journal.record("recipes", &recipes).await?;
                 recipes

@@ -4,13 +4,14 @@
 //! recipes run Python, in the runner, to learn their ids ([`recipe_entries`]).
 
 use super::checkout::{Checkout, checkout};
-use super::messages::{self, CheckOutput};
+use super::messages::{self, CheckOutput, meta_problems};
 use super::{Doing, FlowContext, FlowError};
 use crate::bakery::expand::{ExpandRequest, expand_meta};
-use crate::github::Installation;
+use crate::github::{DirEntry, Installation};
+use crate::meta::lint::{Checked, ObjectRef, Problem, ProblemKind};
 use crate::meta::{Meta, MetaError, RecipeEntry, Recipes, checked_ids, parse_meta};
 use crate::webhooks::payload::{RepoKind, Repository};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Where the recipe of a PR is.
@@ -81,13 +82,13 @@ pub async fn locate(
     }
 }
 
-/// Reads and parses meta.yaml at `git_ref`. `Ok(Err(output))`: missing or invalid.
-pub async fn read_meta(
+/// Reads meta.yaml's text at `git_ref`. `Ok(Err(output))`: missing, or not UTF-8.
+pub async fn meta_text(
     gh: &Installation,
     repo: &str,
     source: &MetaSource,
     git_ref: &str,
-) -> Result<Result<Meta, CheckOutput>, FlowError> {
+) -> Result<Result<String, CheckOutput>, FlowError> {
     let Some(bytes) = gh
         .file_contents(repo, &source.meta_path, git_ref)
         .await
@@ -95,22 +96,86 @@ pub async fn read_meta(
     else {
         return Ok(Err(messages::meta_missing(&source.meta_path, git_ref)));
     };
-    let text = match String::from_utf8(bytes) {
+    Ok(String::from_utf8(bytes)
+        .map_err(|_| messages::meta_invalid(&source.meta_path, "the file is not UTF-8 text")))
+}
+
+/// Reads and parses meta.yaml at `git_ref`. `Ok(Err(output))`: missing or invalid.
+pub async fn read_meta(
+    gh: &Installation,
+    repo: &str,
+    source: &MetaSource,
+    git_ref: &str,
+) -> Result<Result<Meta, CheckOutput>, FlowError> {
+    let text = match meta_text(gh, repo, source, git_ref).await? {
         Ok(text) => text,
-        Err(_) => {
-            return Ok(Err(messages::meta_invalid(
-                &source.meta_path,
-                "the file is not UTF-8 text",
-            )));
-        }
+        Err(output) => return Ok(Err(output)),
     };
     Ok(parse_meta(&text).map_err(|e| messages::meta_invalid(&source.meta_path, &e.to_string())))
+}
+
+/// Directories listed at most by [`check_module_files`]; objects in further directories are
+/// left for the runner to find.
+const MAX_MODULE_DIRECTORIES: usize = 20;
+
+/// Adds a failure to `checked` for each `object`/`dict_object` whose module file
+/// (`<recipe directory>/<module>.py`, as pangeo-forge-runner reads it) is not in `repo` at
+/// `git_ref`.
+pub async fn check_module_files(
+    gh: &Installation,
+    repo: &str,
+    source: &MetaSource,
+    git_ref: &str,
+    checked: &mut Checked,
+) -> Result<(), FlowError> {
+    let mut listings: HashMap<String, Option<Vec<DirEntry>>> = HashMap::new();
+    for object in checked.objects.clone() {
+        let file = format!("{}/{}.py", source.dir(), object.module);
+        let outside = object.module.starts_with('/')
+            || object
+                .module
+                .split('/')
+                .any(|part| part == ".." || part == ".");
+        let parent = file
+            .rsplit_once('/')
+            .map_or("", |(parent, _)| parent)
+            .to_owned();
+        let present = if outside {
+            false
+        } else {
+            if !listings.contains_key(&parent) {
+                if listings.len() >= MAX_MODULE_DIRECTORIES {
+                    continue;
+                }
+                let listing = gh
+                    .directory(repo, &parent, git_ref)
+                    .await
+                    .doing(format!("listing {parent}"))?;
+                listings.insert(parent.clone(), listing);
+            }
+            listings
+                .get(&parent)
+                .and_then(Option::as_ref)
+                .is_some_and(|entries| entries.iter().any(|e| e.path == file && e.kind == "file"))
+        };
+        if !present {
+            checked.add(Problem::new(
+                ProblemKind::ModuleMissing {
+                    object: object.object,
+                    file,
+                },
+                object.at,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The recipes of `meta` (read from `repo` at `git_ref`): the listed ones, or the ids of
 /// its `dict_object`s, which `pangeo-forge-runner expand-meta` learns by importing the
 /// recipe module from a copy of the recipe's directory. `Ok(Err(output))`: they cannot be
-/// expanded (the runner's own last error line, masked), or expand to unusable ids.
+/// expanded (the runner's own last error line, masked), or expand to unusable ids; then
+/// each of `objects` (where the `dict_object`s are written) is annotated with why.
 pub async fn recipe_entries(
     ctx: &FlowContext,
     gh: &Installation,
@@ -118,7 +183,21 @@ pub async fn recipe_entries(
     source: &MetaSource,
     git_ref: &str,
     meta: &Meta,
+    objects: &[ObjectRef],
 ) -> Result<Result<Vec<RecipeEntry>, CheckOutput>, FlowError> {
+    let annotated = |mut output: CheckOutput, said: &str| {
+        output.annotations = objects
+            .iter()
+            .map(|o| {
+                let kind = ProblemKind::ExpansionFailed {
+                    object: o.object.clone(),
+                    said: said.to_owned(),
+                };
+                meta_problems::annotation(&source.meta_path, &Problem::new(kind, o.at))
+            })
+            .collect();
+        output
+    };
     let dicts = match &meta.recipes {
         Recipes::Listed(entries) => return Ok(Ok(entries.clone())),
         Recipes::Dicts(dicts) => dicts,
@@ -137,16 +216,15 @@ pub async fn recipe_entries(
     let ids = match expand_meta(&request, &ctx.secrets).await {
         Ok(ids) => ids,
         Err(failure) => {
-            return Ok(Err(messages::expansion_failed(
-                &source.meta_path,
-                &failure.message,
-            )));
+            let output = messages::expansion_failed(&source.meta_path, &failure.message);
+            return Ok(Err(annotated(output, &failure.message)));
         }
     };
     let object = dicts.objects.join(", ");
     if ids.is_empty() {
         let problem = MetaError::ExpandedToNothing { object }.to_string();
-        return Ok(Err(messages::meta_invalid(&source.meta_path, &problem)));
+        let output = messages::meta_invalid(&source.meta_path, &problem);
+        return Ok(Err(annotated(output, &problem)));
     }
     let entries = ids
         .into_iter()

@@ -1,8 +1,9 @@
-//! Telling GitHub how a run ended: a comment on the PR whose head is a test run's commit, or
-//! the deployment status of a production run. Each post is journaled, so a retried report
+//! Telling GitHub how a run ended: a comment on the PR whose head is a test run's commit and
+//! the run's own check run there ([`test_check`]), or the deployment status of a production
+//! run. Each post is journaled, so a retried report
 //! posts nothing twice.
 
-use super::{Doing, FlowContext, FlowError, journal::Journal, messages};
+use super::{Doing, FlowContext, FlowError, journal::Journal, messages, test_check};
 use crate::db::entities::{feedstock, recipe_run};
 use crate::db::enums::RunConclusion;
 
@@ -69,9 +70,17 @@ pub async fn report_completion(
                 .map(|pr| pr.number))
         })
         .await?;
+    // The check run a `/run` created on the head commit (none for runs never submitted by
+    // a command).
+    let checked = test_check::finish_open(&gh, journal, &feedstock.spec, run, &link).await?;
+    let check_note = if checked {
+        "; completed its check run"
+    } else {
+        ""
+    };
     let Some(number) = number else {
         return Ok(format!(
-            "no open PR has head {}: nothing to comment on",
+            "no open PR has head {}: nothing to comment on{check_note}",
             run.head_sha
         ));
     };
@@ -98,5 +107,5 @@ pub async fn report_completion(
         })
         .await
         .map(|_: u64| ())?;
-    Ok(format!("commented on #{number}"))
+    Ok(format!("commented on #{number}{check_note}"))
 }

@@ -1,13 +1,15 @@
 //! *slash commands*: on `issue_comment` created on a PR of a feedstock or staged-recipes
 //! repository, a comment starting with `/` is a command. The bot reacts `eyes` to
 //! acknowledge it; `/run <recipe_id>` from someone with write access submits a test job of
-//! that recipe at the PR's head commit (`rocket`, or `confused` when submission fails);
+//! that recipe at the PR's head commit (`rocket`, or `confused` when submission fails), with
+//! a check run of its own ([`test_check`]);
 //! `/rerun <recipe_id>` submits a fresh copy of the recipe's newest run there. Everything
 //! else gets a reply saying why nothing ran.
 
 use super::commands::{self, Command};
 use super::recipe_source;
 use super::submission::{Submission, Submitted, submit_run};
+use super::test_check;
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal, messages};
 use crate::db::enums::RunStatus;
 use crate::db::listing::{Page, RecipeRunFilter, Sort, SortDirection};
@@ -202,6 +204,8 @@ async fn run(
                 .doing("reacting to the comment")
         })
         .await?;
+    // Its own check run on the head commit, completed when the run ends.
+    let check_run = test_check::start(gh, journal, &repo.full_name, target, &link).await?;
     let (run, submitted) = submit_run(
         ctx,
         Submission {
@@ -221,6 +225,7 @@ async fn run(
             run.id
         ))),
         Submitted::Failed { message } => {
+            test_check::finish(gh, journal, &repo.full_name, check_run, &run, &link).await?;
             confused(gh, journal, comment).await?;
             reply(
                 gh,

@@ -6,11 +6,13 @@
 //! mistake (no or broken meta.yaml, an unknown bakery) ends the check run as `failure` with
 //! a summary saying what to fix; the delivery itself is then `done`.
 
-use super::messages::{self, CheckOutput};
+use super::messages::{self, CheckOutput, meta_problems};
 use super::recipe_source;
 use super::{Doing, FlowContext, FlowError, Outcome, journal::Journal};
 use crate::db::NewRecipeRun;
-use crate::github::{Installation, NewCheckRun};
+use crate::github::{Annotation, Installation, MAX_ANNOTATIONS_PER_REQUEST, NewCheckRun};
+use crate::meta::lint::{self, Problem, ProblemKind};
+use crate::meta::tree::Pos;
 use crate::webhooks::payload::{PullRequestEvent, RepoKind};
 
 /// Runs the flow for one pull request event.
@@ -67,16 +69,49 @@ pub async fn synchronize(
             Err(err),
         ),
     };
+    complete(gh, journal, repo, check_run_id, conclusion, &output).await?;
+    outcome
+}
+
+/// Completes the check run with `output`, its annotations [`MAX_ANNOTATIONS_PER_REQUEST`] at
+/// a time: the earlier batches as updates (each journaled, so a retry does not repeat
+/// them), the last with the completion.
+async fn complete(
+    gh: &Installation,
+    journal: &mut Journal,
+    repo: &str,
+    check_run_id: u64,
+    conclusion: &str,
+    output: &CheckOutput,
+) -> Result<(), FlowError> {
+    let batches: Vec<&[Annotation]> = output
+        .annotations
+        .chunks(MAX_ANNOTATIONS_PER_REQUEST)
+        .collect();
+    let (last, earlier) = match batches.split_last() {
+        Some((last, earlier)) => (*last, earlier),
+        None => (&[][..], &[][..]),
+    };
+    for (index, batch) in earlier.iter().enumerate() {
+        journal
+            .once(&format!("annotations:{index}"), || async {
+                gh.annotate_check_run(repo, check_run_id, &output.title, &output.summary, batch)
+                    .await
+                    .doing("annotating the check run")
+                    .map(|()| true)
+            })
+            .await?;
+    }
     gh.complete_check_run(
         repo,
         check_run_id,
         conclusion,
         &output.title,
         &output.summary,
+        last,
     )
     .await
-    .doing("completing the check run")?;
-    outcome
+    .doing("completing the check run")
 }
 
 /// Reads meta.yaml and creates the runs. `Ok(Err(output))` is the contributor's mistake,
@@ -97,20 +132,50 @@ async fn queue_runs(
     let Some(head) = &pr.head_repository else {
         return Ok(Err(messages::head_repository_gone(pr.number)));
     };
-    let meta = match recipe_source::read_meta(gh, &head.full_name, &source, &pr.head_sha).await? {
-        Ok(meta) => meta,
+    let text = match recipe_source::meta_text(gh, &head.full_name, &source, &pr.head_sha).await? {
+        Ok(text) => text,
         Err(output) => return Ok(Err(output)),
+    };
+    // Every problem on its line: the schema's first, then the module files the recipes name.
+    let mut checked = lint::check(&text);
+    if !checked.fails() {
+        recipe_source::check_module_files(gh, &head.full_name, &source, &pr.head_sha, &mut checked)
+            .await?;
+    }
+    let path = source.meta_path.as_str();
+    let Some(meta) = checked.meta.clone() else {
+        return Ok(Err(meta_problems::meta_problems(path, &checked.problems)));
     };
     let feedstock = ctx.db.feedstock_by_spec(&repo.full_name).await?;
     let bakery = ctx.db.bakery_by_name(&meta.bakery_id).await?;
+    if bakery.is_none() {
+        let known = ctx.bakeries.names();
+        let at = checked.bakery_id_at.unwrap_or(Pos::START);
+        checked.add(Problem::new(
+            ProblemKind::UnknownBakery {
+                id: meta.bakery_id.clone(),
+                known,
+            },
+            at,
+        ));
+    }
     let (Some(feedstock), Some(bakery)) = (feedstock.as_ref(), bakery.as_ref()) else {
-        return Ok(Err(messages::not_registered(
+        if feedstock.is_some() {
+            return Ok(Err(meta_problems::meta_problems(path, &checked.problems)));
+        }
+        let mut output = messages::not_registered(
             &repo.full_name,
             feedstock.is_some(),
             &meta.bakery_id,
             bakery.is_some(),
             &ctx.bakeries.names(),
-        )));
+        );
+        output.annotations = checked
+            .problems
+            .iter()
+            .map(|p| meta_problems::annotation(path, p))
+            .collect();
+        return Ok(Err(output));
     };
 
     let run_ids: Vec<i32> = match journal.get("runs") {
@@ -123,6 +188,7 @@ async fn queue_runs(
                 &source,
                 &pr.head_sha,
                 &meta,
+                &checked.objects,
             )
             .await?
             {
@@ -151,8 +217,9 @@ async fn queue_runs(
         .iter()
         .map(|id| messages::run_page(&ctx.app.dashboard_url, *id, feedstock.id))
         .collect();
+    let succeeded = messages::check_succeeded(&pr.head_sha, &links);
     Ok(Ok((
-        messages::check_succeeded(&pr.head_sha, &links),
+        meta_problems::with_warnings(succeeded, path, &checked.problems),
         format!("queued {} recipe run(s): {:?}", run_ids.len(), run_ids),
     )))
 }

@@ -30,7 +30,7 @@ mod issues;
 mod pulls;
 mod repos;
 
-pub use checks::NewCheckRun;
+pub use checks::{Annotation, MAX_ANNOTATIONS_PER_REQUEST, NewCheckRun};
 pub use contents::DirEntry;
 pub use error::{GithubError, Retry};
 pub use pulls::{HeadRepository, PullRequest};

@@ -23,7 +23,7 @@ async fn prepared(app: &TestApp, github: &FakeGithub, delay: Duration) -> (Recip
     let sha = payload["pull_request"]["head"]["sha"]
         .as_str()
         .expect("sha");
-    github.set_file(FEEDSTOCK, "feedstock/meta.yaml", sha, meta_yaml(&["gpcp"]));
+    github.set_recipe(FEEDSTOCK, "feedstock/meta.yaml", sha, meta_yaml(&["gpcp"]));
     github.fail_next(
         "PATCH",
         &format!("/repos/{FEEDSTOCK}/check-runs"),

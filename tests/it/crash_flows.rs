@@ -136,7 +136,7 @@ async fn production_killed_after_submitting_deploys_and_submits_once(app: TestAp
     )
     .expect("bakery file");
     github.set_pull_files(FEEDSTOCK, 2, &["feedstock/meta.yaml"]);
-    github.set_file(
+    github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         MERGE_SHA,

@@ -35,7 +35,7 @@ async fn check_runs_are_created_and_completed() {
     let first = gh.create_check_run(REPO, &check_run()).await.unwrap();
     let second = gh.create_check_run(REPO, &check_run()).await.unwrap();
     assert_eq!((first, second), (1, 2));
-    gh.complete_check_run(REPO, first, "success", "Done", "All good")
+    gh.complete_check_run(REPO, first, "success", "Done", "All good", &[])
         .await
         .unwrap();
 

@@ -2,7 +2,8 @@
 //! (`tests/fixtures/staged-recipes-meta/`, one per recipe directory, 91 in all), each run
 //! through the synchronize flow against the fake GitHub as a PR adding that recipe. The
 //! verdict must be the original orchestrator's: what it accepted queues one run per recipe,
-//! what it refused fails the check run saying why. The `dict_object` files are expanded by
+//! what it refused fails the check run saying why, and every file's problems are annotated
+//! on their lines (`snapshots/it__meta_corpus__staged_recipes_meta_annotations.snap`). The `dict_object` files are expanded by
 //! the fake runner, which executes a stand-in module with two keys per dictionary (their
 //! real modules need the real runner's packages; the real-runner test expands a real one).
 
@@ -98,6 +99,7 @@ async fn every_real_meta_yaml_gets_the_originals_verdict(app: TestApp) {
     }
 
     let mut wrong = Vec::new();
+    let mut annotations = Vec::new();
     let mut queued_before = 0;
     for (i, file) in files.iter().enumerate() {
         let name = name_of(file);
@@ -114,7 +116,15 @@ async fn every_real_meta_yaml_gets_the_originals_verdict(app: TestApp) {
             .ok()
             .and_then(|t| parse_meta(&t).ok());
         let expected_recipes = match parsed.map(|m| m.recipes) {
-            Some(Recipes::Listed(listed)) => Some(listed.len()),
+            Some(Recipes::Listed(listed)) => {
+                // The module files were in the real PR beside meta.yaml.
+                for entry in &listed {
+                    let module = entry.object.split_once(':').map_or("", |(m, _)| m).trim();
+                    let path = format!("recipes/{dir}/{module}.py");
+                    h.github.set_file(STAGED, &path, &sha, "recipe = None\n");
+                }
+                Some(listed.len())
+            }
             Some(Recipes::Dicts(dicts)) => {
                 for (n, object) in dicts.objects.iter().enumerate() {
                     let (module, attr) = object.split_once(':').expect("module:attr");
@@ -153,6 +163,16 @@ async fn every_real_meta_yaml_gets_the_originals_verdict(app: TestApp) {
             })
             .await
             .expect("count") as usize;
+        for a in &check.annotations {
+            assert_eq!(a.path, meta_path, "{name}: {a:?}");
+            annotations.push(format!(
+                "{name}:{}:{} {} {}",
+                a.start_line,
+                a.start_column.unwrap_or(0),
+                a.level,
+                a.title
+            ));
+        }
         let queued = runs - queued_before;
         queued_before = runs;
         let refused_by_both = REFUSED_BY_BOTH.iter().any(|(n, _)| *n == name);
@@ -179,6 +199,8 @@ async fn every_real_meta_yaml_gets_the_originals_verdict(app: TestApp) {
         "verdicts differing from the original's:\n{}",
         wrong.join("\n")
     );
+    // What GitHub received, file by file: the expected annotations of the corpus.
+    insta::assert_snapshot!("staged_recipes_meta_annotations", annotations.join("\n"));
     h.finish().await;
 }
 

@@ -23,7 +23,7 @@ fn replica(url: &str, github: &FakeGithub, dir: &Path) -> Server {
 /// A pull_request delivery for a commit of its own, with its meta.yaml in the fake.
 fn delivery(github: &FakeGithub, n: usize) -> (String, Vec<u8>) {
     let sha = format!("{n:040x}");
-    github.set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
+    github.set_recipe(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
     let mut payload = with_repository(fixture("pull_request/opened.payload.json"), FEEDSTOCK);
     payload["pull_request"]["head"]["sha"] = sha.into();
     (

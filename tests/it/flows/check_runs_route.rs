@@ -12,7 +12,7 @@ async fn a_commits_check_runs_come_from_github_once_per_ttl(app: TestApp) {
     let payload = pull_request("opened.payload.json", FEEDSTOCK);
     let sha = head_sha(&payload);
     h.github
-        .set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
+        .set_recipe(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
     h.app.deliver("pull_request", "guid-opened", &payload).await;
     h.app
         .wait_for_delivery("guid-opened", DeliveryState::Done, WAIT)

@@ -8,6 +8,7 @@ use crate::support::github_app::{BAKERY_SECRET, LOCAL_BAKERY, meta_yaml_for};
 use crate::support::webhooks::{Delivery, pr_comment};
 use axum::http::StatusCode;
 use pangeo_forge_orchestrator::bakery::timeouts;
+use pangeo_forge_orchestrator::config::DEFAULT_DASHBOARD_URL;
 use pangeo_forge_orchestrator::db::RecipeRunPatch;
 use pangeo_forge_orchestrator::db::enums::{DeliveryState, RunConclusion, RunStatus};
 use serde_json::json;
@@ -22,7 +23,7 @@ async fn running(
     let feedstock = register(&h.app, FEEDSTOCK).await;
     let payload = pull_request("opened.payload.json", FEEDSTOCK);
     let sha = head_sha(&payload);
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         &sha,
@@ -365,7 +366,115 @@ async fn a_local_bakery_job_completes_when_the_runner_exits(app: TestApp) {
     h.finish().await;
 }
 
+/// The check runs named `test run: <recipe>` on `sha`.
+fn test_checks(
+    h: &GithubAppHarness,
+    recipe: &str,
+    sha: &str,
+) -> Vec<crate::support::fake_github::CheckRun> {
+    h.github
+        .check_runs()
+        .into_iter()
+        .filter(|c| c.name == format!("test run: {recipe}") && c.head_sha == sha)
+        .collect()
+}
+
+async fn a_run_command_gets_its_own_check_run_completed_with_the_dataset(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let (feedstock, sha, id) = running(&h, crate::support::github_app::BAKERY, &["gpcp"]).await;
+    let checks = test_checks(&h, "gpcp", &sha);
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    assert_eq!(checks[0].status, "in_progress");
+    assert_eq!(checks[0].title, "Test run of `gpcp` submitted");
+    let page = format!(
+        "{DEFAULT_DASHBOARD_URL}/recipe-run/{id}?feedstock_id={}",
+        feedstock.id
+    );
+    assert_eq!(checks[0].details_url.as_deref(), Some(page.as_str()));
+
+    let reply = report(
+        &h,
+        &format!("action=completed&recipe_run_id={id}&conclusion=success"),
+    )
+    .await;
+    let guid = reply.json()["delivery"].as_str().expect("guid").to_owned();
+    h.app
+        .wait_for_delivery(&guid, DeliveryState::Done, WAIT)
+        .await;
+    let checks = test_checks(&h, "gpcp", &sha);
+    assert_eq!(checks.len(), 1, "completed, not created again: {checks:?}");
+    assert_eq!(
+        (checks[0].status.as_str(), checks[0].conclusion.as_deref()),
+        ("completed", Some("success"))
+    );
+    assert_eq!(checks[0].title, "Test run of `gpcp` succeeded");
+    let url = format!(
+        "https://ncsa.osn.xsede.org/Pangeo/pfo-test/test/{FEEDSTOCK}/recipe-run-{id}/gpcp.zarr"
+    );
+    assert!(
+        checks[0].summary.contains(&format!("store = \"{url}\"")),
+        "{}",
+        checks[0].summary
+    );
+    // The synchronize check run is another one, untouched.
+    let sync: Vec<_> = h
+        .github
+        .check_runs()
+        .into_iter()
+        .filter(|c| c.name == "synchronize")
+        .collect();
+    assert_eq!(sync.len(), 1);
+    assert_eq!(sync[0].conclusion.as_deref(), Some("success"));
+    h.finish().await;
+}
+
+async fn a_failed_test_run_completes_its_check_run_with_the_end_of_the_trace(app: TestApp) {
+    let h = GithubAppHarness::start(app).await;
+    let (_, sha, id) = running(&h, crate::support::github_app::BAKERY, &["gpcp"]).await;
+    // The completion's first GitHub call fails: the retried delivery completes the check
+    // run once.
+    h.github.fail_next(
+        "GET",
+        &format!("/repos/{FEEDSTOCK}/commits/{sha}/check-runs"),
+        1,
+        crate::support::fake_github::Fault::Status(502),
+    );
+    let trace = "Traceback (most recent call last):\n  File \"recipe.py\", line 3\nValueError: no such variable: precip";
+    let body = json!({
+        "action": "completed",
+        "recipe_run_id": id,
+        "conclusion": "failure",
+        "message": trace,
+    })
+    .to_string();
+    let reply = report(&h, &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    let guid = reply.json()["delivery"].as_str().expect("guid").to_owned();
+    h.app
+        .wait_for_delivery(&guid, DeliveryState::Done, WAIT)
+        .await;
+    let checks = test_checks(&h, "gpcp", &sha);
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    assert_eq!(checks[0].conclusion.as_deref(), Some("failure"));
+    assert_eq!(checks[0].title, "Test run of `gpcp` failed");
+    assert!(
+        checks[0]
+            .summary
+            .contains("ValueError: no such variable: precip"),
+        "{}",
+        checks[0].summary
+    );
+    let completions = h.github.calls_to(
+        "PATCH",
+        &format!("/repos/{FEEDSTOCK}/check-runs/{}", checks[0].id),
+    );
+    assert_eq!(completions.len(), 1, "completed once");
+    h.finish().await;
+}
+
 both_engines!(
+    a_run_command_gets_its_own_check_run_completed_with_the_dataset,
+    a_failed_test_run_completes_its_check_run_with_the_end_of_the_trace,
     a_status_report_completes_the_run_and_comments_with_the_dataset,
     a_failed_job_keeps_masked_logs_readable_in_graphql,
     bad_status_reports_are_refused_with_the_reason_and_kept,

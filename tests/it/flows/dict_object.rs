@@ -204,6 +204,32 @@ async fn an_import_error_fails_the_check_run_with_the_runners_line(app: TestApp)
         "{}",
         check.summary
     );
+    // And on the line of the `dict_object` (line 3 of `dict_meta`, its value at column 16).
+    let annotations: Vec<_> = check
+        .annotations
+        .iter()
+        .map(|a| {
+            (
+                a.path.as_str(),
+                a.start_line,
+                a.start_column,
+                a.level.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        annotations,
+        vec![("recipes/cmip6/meta.yaml", 3, Some(16), "failure")],
+        "{:?}",
+        check.annotations
+    );
+    assert!(
+        check.annotations[0]
+            .message
+            .contains("No module named 'xesmf_not_installed'"),
+        "{}",
+        check.annotations[0].message
+    );
 }
 
 async fn the_contributors_module_sees_none_of_the_servers_environment(app: TestApp) {

@@ -11,7 +11,7 @@ use pangeo_forge_orchestrator::db::enums::DeliveryState;
 async fn prepared(h: &GithubAppHarness) -> serde_json::Value {
     register(&h.app, FEEDSTOCK).await;
     let payload = pull_request("opened.payload.json", FEEDSTOCK);
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         &head_sha(&payload),

@@ -51,7 +51,7 @@ async fn synchronized_from_fork(h: &GithubAppHarness) -> (feedstock::Model, Stri
     let payload = fork_pull_request();
     let sha = head_sha(&payload);
     h.github
-        .set_file(FORK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
+        .set_recipe(FORK, "feedstock/meta.yaml", &sha, meta_yaml(&["gpcp"]));
     h.github.add_pull(
         FEEDSTOCK,
         FakePull {
@@ -137,7 +137,7 @@ async fn a_merged_fork_pr_runs_in_production_from_the_base_repository(app: TestA
     let (feedstock, _) = synchronized_from_fork(&h).await;
     let merge_sha = "4444444444444444444444444444444444444444";
     // After the merge the recipe is in the base repository, at the merge commit.
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         merge_sha,

@@ -104,7 +104,7 @@ async fn a_recipe_from_pull_request_to_production_dataset(app: TestApp) {
         2,
         &["feedstock/meta.yaml", "feedstock/recipe.py"],
     );
-    h.github.set_file(
+    h.github.set_recipe(
         NEW_FEEDSTOCK,
         "feedstock/meta.yaml",
         FEEDSTOCK_MERGE_SHA,

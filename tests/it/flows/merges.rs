@@ -191,7 +191,7 @@ async fn a_merged_feedstock_pr_deploys_one_production_run_per_recipe(app: TestAp
     let feedstock = register(&h.app, FEEDSTOCK).await;
     h.github
         .set_pull_files(FEEDSTOCK, 2, &["feedstock/meta.yaml"]);
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         MERGE_SHA,

@@ -1,6 +1,7 @@
 //! The GitHub App's flows end to end: signed fixture payloads through the real router,
 //! workers running the real flows, the fake GitHub over HTTP, the stand-in runner.
 
+mod annotations;
 mod check_runs_route;
 mod completion;
 mod dict_object;

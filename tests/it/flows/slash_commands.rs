@@ -16,7 +16,7 @@ async fn synchronized(h: &GithubAppHarness, recipes: &[&str]) -> (feedstock::Mod
     let payload = pull_request("opened.payload.json", FEEDSTOCK);
     let sha = head_sha(&payload);
     h.github
-        .set_file(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(recipes));
+        .set_recipe(FEEDSTOCK, "feedstock/meta.yaml", &sha, meta_yaml(recipes));
     h.github
         .add_pull(FEEDSTOCK, FakePull::open(2, "Add GPCP", "changes", &sha));
     h.app.deliver("pull_request", "guid-opened", &payload).await;

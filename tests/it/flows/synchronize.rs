@@ -12,7 +12,7 @@ async fn a_feedstock_pr_queues_one_test_run_per_recipe(app: TestApp) {
     let feedstock = register(&h.app, FEEDSTOCK).await;
     let payload = pull_request("opened.payload.json", FEEDSTOCK);
     let sha = head_sha(&payload);
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         &sha,
@@ -34,9 +34,13 @@ async fn a_feedstock_pr_queues_one_test_run_per_recipe(app: TestApp) {
         [
             format!("POST /repos/{FEEDSTOCK}/check-runs"),
             format!("GET /repos/{FEEDSTOCK}/contents/feedstock/meta.yaml"),
+            // The module file the recipes name is looked for beside meta.yaml.
+            format!("GET /repos/{FEEDSTOCK}/contents/feedstock"),
             format!("PATCH /repos/{FEEDSTOCK}/check-runs/{}", check.id),
         ]
     );
+    // A complete meta.yaml: nothing to annotate.
+    assert_eq!(check.annotations, vec![]);
     assert_eq!(check.name, "synchronize");
     assert_eq!(check.head_sha, sha);
     assert_eq!(check.status, "completed");
@@ -84,7 +88,7 @@ async fn a_staged_recipes_pr_reads_meta_from_its_recipe_directory(app: TestApp) 
         &["recipes/gpcp/meta.yaml", "recipes/gpcp/recipe.py"],
     );
     h.github
-        .set_file(STAGED, "recipes/gpcp/meta.yaml", &sha, meta_yaml(&["gpcp"]));
+        .set_recipe(STAGED, "recipes/gpcp/meta.yaml", &sha, meta_yaml(&["gpcp"]));
 
     h.app.deliver("pull_request", "guid-staged", &payload).await;
     h.app
@@ -113,7 +117,7 @@ async fn contributor_mistakes_fail_the_check_run_with_what_to_fix(app: TestApp) 
     // 1. meta.yaml that is not YAML.
     let mut payload = pull_request("opened.payload.json", FEEDSTOCK);
     payload["pull_request"]["head"]["sha"] = "1111111111111111111111111111111111111111".into();
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         "1111111111111111111111111111111111111111",
@@ -128,7 +132,7 @@ async fn contributor_mistakes_fail_the_check_run_with_what_to_fix(app: TestApp) 
     payload["pull_request"]["head"]["sha"] = "2222222222222222222222222222222222222222".into();
     let unknown_bakery =
         meta_yaml(&["gpcp"]).replace(crate::support::github_app::BAKERY, "no-such-bakery");
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         "2222222222222222222222222222222222222222",
@@ -153,21 +157,53 @@ async fn contributor_mistakes_fail_the_check_run_with_what_to_fix(app: TestApp) 
     for check in &checks {
         assert_eq!(check.conclusion.as_deref(), Some("failure"), "{check:?}");
     }
-    assert_eq!(checks[0].title, "meta.yaml is not valid");
-    assert!(checks[0].summary.contains("line"), "{}", checks[0].summary);
+    // Broken YAML: one failure, on the line the parser stopped at.
+    assert_eq!(checks[0].title, "meta.yaml: 1 problem, 0 warnings");
     assert!(
-        checks[1].summary.contains("`no-such-bakery` (**missing**)"),
+        checks[0]
+            .summary
+            .contains("**Fix first**, line 1: The YAML parser stopped here: unclosed bracket"),
         "{}",
-        checks[1].summary
+        checks[0].summary
+    );
+    let broken = &checks[0].annotations;
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(
+        (
+            broken[0].path.as_str(),
+            broken[0].start_line,
+            broken[0].level.as_str()
+        ),
+        ("feedstock/meta.yaml", 1, "failure")
+    );
+    // The unknown bakery is annotated on the `id:` under `bakery:`, naming those there are.
+    let bakery_line = meta_yaml(&["gpcp"])
+        .lines()
+        .position(|l| {
+            l == "  id: no-such-bakery" || l.ends_with(crate::support::github_app::BAKERY)
+        })
+        .expect("the bakery line") as u64
+        + 1;
+    let unknown = &checks[1].annotations;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(
+        (
+            unknown[0].start_line,
+            unknown[0].start_column,
+            unknown[0].level.as_str()
+        ),
+        (bakery_line, Some(7), "failure")
+    );
+    let known = format!(
+        "Known bakeries: `local-test`, `{}`",
+        crate::support::github_app::BAKERY
     );
     assert!(
-        checks[1].summary.contains(&format!(
-            "Known bakeries: `local-test`, `{}`",
-            crate::support::github_app::BAKERY
-        )),
+        unknown[0].message.contains(&known),
         "{}",
-        checks[1].summary
+        unknown[0].message
     );
+    assert!(checks[1].summary.contains(&known), "{}", checks[1].summary);
     assert_eq!(checks[2].title, "meta.yaml not found");
     assert!(runs_of(&h.app, feedstock.id).await.is_empty());
     h.finish().await;

@@ -12,7 +12,7 @@ mod handlers;
 mod routes;
 mod state;
 
-pub use state::{CheckRun, Comment, Deployment, DeploymentStatus, FakePull, Reaction};
+pub use state::{Annotation, CheckRun, Comment, Deployment, DeploymentStatus, FakePull, Reaction};
 
 use pangeo_forge_orchestrator::config::GithubAppConfig;
 use pangeo_forge_orchestrator::config::Secret;
@@ -94,6 +94,8 @@ pub enum Fault {
 struct FaultRule {
     method: String,
     path_prefix: String,
+    /// Matching calls let through before the faults start.
+    skip: usize,
     remaining: usize,
     fault: Fault,
 }
@@ -171,6 +173,20 @@ impl FakeGithub {
             (repo.to_owned(), path.to_owned(), git_ref.to_owned()),
             content.into(),
         );
+    }
+
+    /// Serves a recipe directory as a contributor pushes it: `meta_path` (e.g.
+    /// `feedstock/meta.yaml`) with `meta`, and beside it the `recipe.py` module that the
+    /// `recipe:<id>` objects of [`super::github_app::meta_yaml`] name.
+    pub fn set_recipe(&self, repo: &str, meta_path: &str, git_ref: &str, meta: impl Into<Vec<u8>>) {
+        let dir = meta_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        self.set_file(
+            repo,
+            &format!("{dir}/recipe.py"),
+            git_ref,
+            "recipe = None\n",
+        );
+        self.set_file(repo, meta_path, git_ref, meta);
     }
 
     /// The content of `path` in `repo` at `git_ref`, as set or written through the API.
@@ -275,9 +291,15 @@ impl FakeGithub {
 
     /// The next `n` calls of `method` to a path starting with `path_prefix` get `fault`.
     pub fn fail_next(&self, method: &str, path_prefix: &str, n: usize, fault: Fault) {
+        self.fail_after(method, path_prefix, 0, n, fault);
+    }
+
+    /// Like [`FakeGithub::fail_next`], after letting `skip` such calls through.
+    pub fn fail_after(&self, method: &str, path_prefix: &str, skip: usize, n: usize, fault: Fault) {
         lock(&self.inner.faults).push(FaultRule {
             method: method.to_ascii_uppercase(),
             path_prefix: path_prefix.to_owned(),
+            skip,
             remaining: n,
             fault,
         });
@@ -348,6 +370,10 @@ impl FakeGithub {
         let rule = faults.iter_mut().find(|rule| {
             rule.remaining > 0 && rule.method == method && path.starts_with(&rule.path_prefix)
         })?;
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         rule.remaining -= 1;
         Some(rule.fault.clone())
     }

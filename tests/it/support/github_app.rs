@@ -36,16 +36,25 @@ pub fn meta_yaml(recipe_ids: &[&str]) -> String {
     meta_yaml_for(BAKERY, recipe_ids)
 }
 
-/// A meta.yaml naming `bakery` with these recipe ids.
+/// A meta.yaml naming `bakery` with these recipe ids, complete as the schema asks (so it
+/// has no warnings); the objects are `recipe:<id>`, in `recipe.py`.
 pub fn meta_yaml_for(bakery: &str, recipe_ids: &[&str]) -> String {
     let mut text = String::from("title: Global Precipitation Climatology Project\n");
     text.push_str("description: Test dataset\n");
+    text.push_str("pangeo_forge_version: \"0.9.2\"\npangeo_notebook_version: \"2022.06.02\"\n");
     text.push_str("recipes:\n");
     for id in recipe_ids {
         text.push_str(&format!("  - id: {id}\n    object: \"recipe:{id}\"\n"));
     }
+    text.push_str(
+        "provenance:\n  providers:\n    - name: NOAA NCEI\n      description: National Centers \
+         for Environmental Information\n      roles: [host, licensor]\n      url: \
+         https://www.ncei.noaa.gov/\n  license: CC-BY-4.0\n",
+    );
     text.push_str(&format!("bakery:\n  id: {bakery}\n"));
-    text.push_str("maintainers:\n  - name: Jane Doe\n    github: janedoe\n");
+    text.push_str(
+        "maintainers:\n  - name: Jane Doe\n    orcid: 0000-0002-1825-0097\n    github: janedoe\n",
+    );
     text
 }
 

@@ -3,7 +3,9 @@
 use super::FakeGithub;
 use super::fixtures as fx;
 use super::routes::{Request, error, json_reply};
-use super::state::{CheckRun, Comment, Deployment, DeploymentStatus, FakePull, Reaction, State};
+use super::state::{
+    Annotation, CheckRun, Comment, Deployment, DeploymentStatus, FakePull, Reaction, State,
+};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -249,7 +251,62 @@ fn create_repo(state: &mut State, org: &str, req: &Request) -> Response {
     )
 }
 
+/// The annotations of a check-run request, checked as GitHub checks them: at most 50, each
+/// with a path, lines, a known level and a message, columns only on one line.
+fn annotations_of(body: &Value) -> Result<Vec<Annotation>, &'static str> {
+    let Some(list) = body["output"].get("annotations") else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = list.as_array() else {
+        return Err("output.annotations must be an array");
+    };
+    if list.len() > 50 {
+        return Err("Only 50 annotations are allowed per request");
+    }
+    if body["output"]["title"].as_str().is_none() || body["output"]["summary"].as_str().is_none() {
+        return Err("output needs a title and a summary");
+    }
+    let mut annotations = Vec::new();
+    for a in list {
+        let (Some(path), Some(start_line), Some(end_line), Some(level), Some(message)) = (
+            a["path"].as_str(),
+            a["start_line"].as_u64(),
+            a["end_line"].as_u64(),
+            a["annotation_level"].as_str(),
+            a["message"].as_str(),
+        ) else {
+            return Err("an annotation lacks path, lines, level or message");
+        };
+        if !["notice", "warning", "failure"].contains(&level) {
+            return Err("annotation_level must be notice, warning or failure");
+        }
+        let start_column = a["start_column"].as_u64();
+        let end_column = a["end_column"].as_u64();
+        if (start_column.is_some() || end_column.is_some()) && start_line != end_line {
+            return Err("columns are only allowed when start_line equals end_line");
+        }
+        if start_line == 0 || end_line < start_line || end_column < start_column {
+            return Err("annotation lines or columns out of order");
+        }
+        annotations.push(Annotation {
+            path: path.to_owned(),
+            start_line,
+            end_line,
+            start_column,
+            end_column,
+            level: level.to_owned(),
+            title: a["title"].as_str().unwrap_or_default().to_owned(),
+            message: message.to_owned(),
+        });
+    }
+    Ok(annotations)
+}
+
 fn create_check_run(state: &mut State, repo: &str, req: &Request) -> Response {
+    let annotations = match annotations_of(&req.body) {
+        Ok(annotations) => annotations,
+        Err(refused) => return error(422, refused),
+    };
     let run = CheckRun {
         id: state.next_id("check_run"),
         repo: repo.to_owned(),
@@ -266,6 +323,7 @@ fn create_check_run(state: &mut State, repo: &str, req: &Request) -> Response {
             .unwrap_or_default()
             .to_owned(),
         details_url: req.body["details_url"].as_str().map(str::to_owned),
+        annotations,
     };
     let body = fx::check_run(&run, "checks/create");
     state.check_runs.push(run);
@@ -295,6 +353,10 @@ fn update_check_run(state: &mut State, repo: &str, id: &str, req: &Request) -> R
         return not_found();
     };
     let body = &req.body;
+    match annotations_of(body) {
+        Ok(annotations) => run.annotations.extend(annotations),
+        Err(refused) => return error(422, refused),
+    }
     if let Some(status) = body["status"].as_str() {
         run.status = status.to_owned();
     }

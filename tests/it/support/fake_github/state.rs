@@ -57,6 +57,21 @@ pub struct CheckRun {
     pub title: String,
     pub summary: String,
     pub details_url: Option<String>,
+    /// Every annotation received, in order (GitHub appends those of each update).
+    pub annotations: Vec<Annotation>,
+}
+
+/// A check-run annotation as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub path: String,
+    pub start_line: u64,
+    pub end_line: u64,
+    pub start_column: Option<u64>,
+    pub end_column: Option<u64>,
+    pub level: String,
+    pub title: String,
+    pub message: String,
 }
 
 /// A comment posted on an issue or pull request.
