@@ -61,8 +61,11 @@ pub struct App {
 impl App {
     /// Loads and registers the configured bakeries, then [`App::assemble`]s the app.
     pub async fn build(config: &Config, db: &Database) -> anyhow::Result<App> {
-        let bakeries = BakeryRegistry::load_configured(config.app.bakeries_dir.as_deref())
-            .context("loading the bakeries directory")?;
+        let bakeries = BakeryRegistry::load_configured(
+            config.app.bakeries_dir.as_deref(),
+            &config.app.app_name,
+        )
+        .context("loading the bakeries directory")?;
         let registered = bakeries
             .register(db)
             .await

@@ -1,9 +1,12 @@
-//! One bakery's configuration, read from `<bakeries_dir>/<name>.yaml`.
+//! One bakery's configuration, read from `<bakeries_dir>/<name>.yaml` (our layout) or
+//! `<bakeries_dir>/<name>.<deployment>.yaml` (the original orchestrator's; see
+//! [`super::layout`]).
 //!
 //! The file is the `pangeo-forge-runner` configuration (`Bake`, `TargetStorage`,
 //! `InputCacheStorage`, …) plus an optional `Orchestrator:` section that is ours and is
 //! removed before the configuration is handed to the runner. Secrets live in a separate
-//! YAML file of the same shape (named by `Orchestrator.secrets_file`), deep-merged over the
+//! YAML file of the same shape (named by `Orchestrator.secrets_file` in our layout,
+//! `secrets/bakery-args.<name>.yaml` in the original's), deep-merged over the
 //! configuration; each of its string values is kept in [`Secrets`] so that output can be
 //! masked, and none is ever logged.
 
@@ -12,6 +15,7 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::layout::{BakeryLayout, check_original_sections, check_original_sections_present};
 pub use super::secrets::Secrets;
 use super::secrets::mask_json;
 
@@ -35,7 +39,7 @@ pub const ORCHESTRATOR_KEY: &str = "Orchestrator";
 /// A validated bakery.
 #[derive(Clone)]
 pub struct BakeryConfig {
-    /// The file stem: the `bakery.id` feedstocks name in `meta.yaml`.
+    /// The `bakery.id` feedstocks name in `meta.yaml`: the file name up to its first `.`.
     pub name: String,
     /// Where the bakery computes (stored on the bakery row).
     pub region: String,
@@ -54,6 +58,10 @@ pub struct BakeryConfig {
     pub timeout: Option<Duration>,
     /// The file it was read from.
     pub source: PathBuf,
+    /// Which layout that file is in.
+    pub layout: BakeryLayout,
+    /// The secrets file merged into it, if any.
+    pub secrets_source: Option<PathBuf>,
 }
 
 impl BakeryConfig {
@@ -116,6 +124,8 @@ impl std::fmt::Debug for BakeryConfig {
             .field("max_concurrent_jobs", &self.max_concurrent_jobs)
             .field("timeout", &self.timeout)
             .field("source", &self.source)
+            .field("layout", &self.layout)
+            .field("secrets_source", &self.secrets_source)
             .finish()
     }
 }
@@ -130,7 +140,8 @@ pub struct BakeryConfigError {
     pub reason: String,
 }
 
-fn refuse(path: &Path, reason: impl Into<String>) -> BakeryConfigError {
+/// A refusal of the file at `path` for `reason`.
+pub(crate) fn refuse(path: &Path, reason: impl Into<String>) -> BakeryConfigError {
     BakeryConfigError {
         path: path.to_owned(),
         reason: reason.into(),
@@ -148,13 +159,36 @@ struct OrchestratorSection {
     timeout_hours: Option<f64>,
 }
 
-/// Reads and validates the bakery file at `path`; the bakery's name is the file stem.
+/// Reads and validates the bakery file at `path` in our layout; the bakery's name is the
+/// file stem, its secrets file the one `Orchestrator.secrets_file` names (relative to the
+/// file's directory).
 pub fn load_bakery_file(path: &Path) -> Result<BakeryConfig, BakeryConfigError> {
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
         .ok_or_else(|| refuse(path, "the file name is not valid UTF-8"))?
         .to_owned();
+    load(path, name, None)
+}
+
+/// Reads and validates the bakery file at `path` in the original orchestrator's layout,
+/// for the bakery `name`, deep-merging the secrets file `secrets` over it (required: the
+/// original layout names no other) and checking the sections the original required.
+pub fn load_original_bakery_file(
+    path: &Path,
+    name: &str,
+    secrets: &Path,
+) -> Result<BakeryConfig, BakeryConfigError> {
+    load(path, name.to_owned(), Some(secrets))
+}
+
+/// Loads a bakery file; `original_secrets` is the original layout's secrets file (`None`:
+/// our layout, whose secrets file our section names).
+fn load(
+    path: &Path,
+    name: String,
+    original_secrets: Option<&Path>,
+) -> Result<BakeryConfig, BakeryConfigError> {
     check_bakery_name(&name).map_err(|reason| refuse(path, reason))?;
     let text =
         std::fs::read_to_string(path).map_err(|e| refuse(path, format!("cannot read: {e}")))?;
@@ -173,14 +207,34 @@ pub fn load_bakery_file(path: &Path) -> Result<BakeryConfig, BakeryConfigError> 
     };
     let mut runner_config = Value::Object(map);
 
+    let secrets_path = match (original_secrets, &section.secrets_file) {
+        (Some(_), Some(_)) => {
+            return Err(refuse(
+                path,
+                format!(
+                    "`{ORCHESTRATOR_KEY}.secrets_file` is not for the original layout (`<name>.<deployment>.yaml`): its secrets file is secrets/bakery-args.{name}.yaml"
+                ),
+            ));
+        }
+        (Some(original), None) => Some(original.to_owned()),
+        (None, Some(relative)) => Some(path.parent().unwrap_or(Path::new(".")).join(relative)),
+        (None, None) => None,
+    };
+    if original_secrets.is_some() {
+        check_original_sections_present(&runner_config).map_err(|reason| refuse(path, reason))?;
+    }
     let mut secrets = Vec::new();
-    if let Some(relative) = &section.secrets_file {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let secrets_path = dir.join(relative);
-        let overlay = read_secrets_file(&secrets_path)?;
+    if let Some(secrets_path) = &secrets_path {
+        let overlay = read_secrets_file(secrets_path)?;
         collect_strings(&overlay, &mut secrets);
         deep_merge(&mut runner_config, overlay);
     }
+    let layout = if original_secrets.is_some() {
+        check_original_sections(&runner_config).map_err(|reason| refuse(path, reason))?;
+        BakeryLayout::Original
+    } else {
+        BakeryLayout::Ours
+    };
 
     let class = string_at(&runner_config, path, "Bake", "bakery_class")?;
     check_class(&class).map_err(|reason| refuse(path, format!("`Bake.bakery_class`: {reason}")))?;
@@ -232,6 +286,8 @@ pub fn load_bakery_file(path: &Path) -> Result<BakeryConfig, BakeryConfigError> 
         max_concurrent_jobs: section.max_concurrent_jobs,
         timeout,
         source: path.to_owned(),
+        layout,
+        secrets_source: secrets_path,
     })
 }
 
@@ -248,6 +304,10 @@ fn read_secrets_file(path: &Path) -> Result<Value, BakeryConfigError> {
         refuse(path, format!("the secrets file is not valid YAML{at}"))
     })?;
     match &value {
+        Value::Object(map) if map.contains_key("sops") => Err(refuse(
+            path,
+            "the secrets file is still sops-encrypted (it has a `sops` key): decrypt it (`sops -d`) before starting the server",
+        )),
         Value::Object(map) if map.contains_key(ORCHESTRATOR_KEY) => Err(refuse(
             path,
             format!("a secrets file may not hold an `{ORCHESTRATOR_KEY}` section"),
@@ -297,7 +357,7 @@ fn check_class(class: &str) -> Result<(), String> {
     }
 }
 
-/// Checks a bakery name (a file stem, stored in the database, named in `meta.yaml`).
+/// Checks a bakery name (from the file name, stored in the database, named in `meta.yaml`).
 pub fn check_bakery_name(name: &str) -> Result<(), String> {
     let ok = name
         .chars()

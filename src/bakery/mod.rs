@@ -2,6 +2,9 @@
 //!
 //! - [`config`]: one bakery's YAML file (the runner's configuration plus our
 //!   `Orchestrator:` section and a secrets file).
+//! - [`layout`]: which files of the bakeries directory are bakeries: ours (`<name>.yaml`)
+//!   and the original orchestrator's (`<name>.<deployment>.yaml`, with its secrets file and
+//!   required sections).
 //! - [`registry`]: every configured bakery, loaded at start-up and recorded in the database.
 //! - [`naming`]: storage subpaths, dataset URLs and Dataflow job names, as the original.
 //! - [`runner`]: one `pangeo-forge-runner bake` invocation; [`output`] reads what it prints
@@ -13,6 +16,7 @@
 
 pub(crate) mod config;
 pub(crate) mod expand;
+pub(crate) mod layout;
 pub(crate) mod local;
 pub(crate) mod naming;
 pub(crate) mod output;
@@ -23,6 +27,7 @@ pub(crate) mod secrets;
 pub mod timeouts;
 
 pub use config::{BakeryConfig, BakeryConfigError};
+pub use layout::BakeryLayout;
 pub use naming::{
     JobNameError, dataset_public_url, decode_job_name, encode_job_name, hooks_url, storage_subpath,
 };

@@ -1,11 +1,15 @@
-//! Every configured bakery, loaded once at start-up from the bakeries directory, and
-//! recorded in the database so nobody inserts bakery rows by hand.
+//! Every configured bakery, loaded once at start-up from the bakeries directory (our
+//! layout and the original orchestrator's, see [`super::layout`]), and recorded in the
+//! database so nobody inserts bakery rows by hand.
 
-use super::config::{BakeryConfig, BakeryConfigError, load_bakery_file};
+use super::config::{
+    BakeryConfig, BakeryConfigError, load_bakery_file, load_original_bakery_file, refuse,
+};
+use super::layout::{BakeryFileName, BakeryLayout, classify, original_secrets_path};
 use crate::config::ServerSecrets;
 use crate::db::{BakeryPatch, Database, DbError, NewBakery};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The bakeries, by name. Cheap to clone.
@@ -28,9 +32,21 @@ pub enum RegistryError {
     /// One bakery file is wrong.
     #[error(transparent)]
     Bakery(#[from] BakeryConfigError),
-    /// Two files give the same name (`x.yaml` and `x.yml`).
-    #[error("two files in the bakeries directory define the bakery `{0}`")]
-    Duplicate(String),
+    /// Two files give the same name (`x.yaml` and `x.yml`, or `x.yaml` and the original
+    /// layout's `x.<deployment>.yaml`).
+    #[error(
+        "two files in the bakeries directory define the bakery `{name}`: {} and {}; a bakery has one file",
+        first.display(),
+        second.display()
+    )]
+    Duplicate {
+        /// The bakery's name.
+        name: String,
+        /// The first file (in name order).
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
+    },
 }
 
 /// What [`BakeryRegistry::register`] changed in the database.
@@ -44,57 +60,97 @@ pub struct Registration {
     pub unchanged: Vec<String>,
 }
 
-/// Whether a file in the bakeries directory is a bakery (`*.yaml` / `*.yml`, not
-/// `*.secrets.yaml` / `*.secrets.yml`, not hidden).
-pub fn is_bakery_file(path: &Path) -> bool {
-    let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
+/// The bakery files of `dir` for the deployment `deployment`, in name order: (path, name,
+/// layout). Other deployments' files are skipped and logged; two files of one name are an
+/// error naming both.
+fn bakery_files(
+    dir: &Path,
+    deployment: &str,
+) -> Result<Vec<(PathBuf, String, BakeryLayout)>, RegistryError> {
+    let read_dir_error = |source| RegistryError::ReadDir {
+        dir: dir.to_owned(),
+        source,
     };
-    let yaml = file_name.ends_with(".yaml") || file_name.ends_with(".yml");
-    let secrets = file_name.ends_with(".secrets.yaml") || file_name.ends_with(".secrets.yml");
-    yaml && !secrets && !file_name.starts_with('.') && path.is_file()
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_dir_error)? {
+        let path = entry.map_err(read_dir_error)?.path();
+        if path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    let mut files: Vec<(PathBuf, String, BakeryLayout)> = Vec::new();
+    let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for path in paths {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            tracing::debug!(file = %path.display(), "not a bakery file (the name is not UTF-8)");
+            continue;
+        };
+        match classify(file_name, deployment) {
+            BakeryFileName::NotABakery => {
+                tracing::debug!(file = %path.display(), "not a bakery file");
+            }
+            BakeryFileName::OtherDeployment {
+                name,
+                deployment: other,
+            } => {
+                tracing::info!(
+                    bakery = %name,
+                    file = %path.display(),
+                    deployment = %other,
+                    this_deployment = %deployment,
+                    "bakery file of another deployment skipped"
+                );
+            }
+            BakeryFileName::Bakery { name, layout } => {
+                if let Some(first) = seen.get(&name) {
+                    return Err(RegistryError::Duplicate {
+                        name,
+                        first: first.clone(),
+                        second: path,
+                    });
+                }
+                seen.insert(name.clone(), path.clone());
+                files.push((path, name, layout));
+            }
+        }
+    }
+    Ok(files)
 }
 
 impl BakeryRegistry {
-    /// Loads every bakery file in `dir`; the first bad file stops the start-up.
-    pub fn load(dir: &Path) -> Result<Self, RegistryError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| RegistryError::ReadDir {
-            dir: dir.to_owned(),
-            source,
-        })?;
-        let mut paths = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|source| RegistryError::ReadDir {
-                dir: dir.to_owned(),
-                source,
-            })?;
-            if is_bakery_file(&entry.path()) {
-                paths.push(entry.path());
-            }
-        }
-        paths.sort();
-        let mut bakeries = BTreeMap::new();
-        for path in paths {
-            let config = load_bakery_file(&path)?;
+    /// Loads every bakery file in `dir` for the deployment `deployment` (the server's
+    /// `PFO_APP_NAME`): ours (`<name>.yaml`) and the original layout's of this deployment
+    /// (`<name>.<deployment>.yaml`); the first bad file stops the start-up.
+    pub fn load(dir: &Path, deployment: &str) -> Result<Self, RegistryError> {
+        let mut bakeries = Vec::new();
+        for (path, name, layout) in bakery_files(dir, deployment)? {
+            let config = match layout {
+                BakeryLayout::Ours => load_bakery_file(&path)?,
+                BakeryLayout::Original => {
+                    let secrets = original_secrets_path(dir, &name)
+                        .map_err(|reason| refuse(&path, reason))?;
+                    load_original_bakery_file(&path, &name, &secrets)?
+                }
+            };
             tracing::info!(
                 bakery = %config.name,
                 class = %config.class,
+                layout = ?config.layout,
                 secrets = config.secrets.len(),
                 file = %path.display(),
                 "bakery configured"
             );
-            let name = config.name.clone();
-            if bakeries.insert(name.clone(), Arc::new(config)).is_some() {
-                return Err(RegistryError::Duplicate(name));
-            }
+            bakeries.push(Arc::new(config));
         }
-        Ok(Self::from_configs(bakeries.into_values()))
+        Ok(Self::from_configs(bakeries))
     }
 
-    /// The bakeries of the configured directory, or none when no directory is configured.
-    pub fn load_configured(dir: Option<&Path>) -> Result<Self, RegistryError> {
+    /// The bakeries of the configured directory for the deployment `deployment`, or none
+    /// when no directory is configured.
+    pub fn load_configured(dir: Option<&Path>, deployment: &str) -> Result<Self, RegistryError> {
         match dir {
-            Some(dir) => Self::load(dir),
+            Some(dir) => Self::load(dir, deployment),
             None => Ok(Self::default()),
         }
     }

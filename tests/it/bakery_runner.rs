@@ -73,7 +73,7 @@ Orchestrator:
         // Neither of these is a bakery.
         std::fs::write(dir.path().join("local.secrets.yaml"), "x: 1\n").unwrap();
         std::fs::write(dir.path().join("README.md"), "bakeries\n").unwrap();
-        let registry = BakeryRegistry::load(dir.path()).unwrap();
+        let registry = BakeryRegistry::load(dir.path(), "pangeo-forge").unwrap();
         Bakeries { dir, registry }
     }
 
@@ -379,7 +379,7 @@ fn a_bad_file_stops_loading_and_is_named() {
         "Bake: {bakery_class: a.B}\n",
     )
     .unwrap();
-    let err = BakeryRegistry::load(bakeries.dir.path())
+    let err = BakeryRegistry::load(bakeries.dir.path(), "pangeo-forge")
         .unwrap_err()
         .to_string();
     assert!(
@@ -419,7 +419,7 @@ async fn registering_bakeries_upserts_rows(app: TestApp) {
         text.replace("Dataflow on OSN storage", "Dataflow, OSN storage"),
     )
     .unwrap();
-    let reloaded = BakeryRegistry::load(bakeries.dir.path()).unwrap();
+    let reloaded = BakeryRegistry::load(bakeries.dir.path(), "pangeo-forge").unwrap();
     let third = reloaded.register(db).await.unwrap();
     assert_eq!(third.updated, ["pangeo-ldeo-nsf-earthcube"]);
     let updated = db

@@ -28,6 +28,10 @@ pub const RUNNER_TIMEOUT: Duration = Duration::from_secs(3);
 /// The runner timeout with a real runner.
 pub const REAL_RUNNER_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The deployment's name (`PFO_APP_NAME`): storage paths, and which of the original
+/// layout's bakery files load.
+pub const APP_NAME: &str = "pfo-test";
+
 /// A local bakery (`LocalDirectBakery`): its jobs run inside the runner process.
 pub const LOCAL_BAKERY: &str = "local-test";
 
@@ -124,7 +128,7 @@ impl GithubAppHarness {
         std::fs::write(dir.path().join(format!("{LOCAL_BAKERY}.yaml")), local)
             .expect("local bakery");
         let bakeries_dir = bakeries_dir.unwrap_or_else(|| dir.path().to_owned());
-        let bakeries = BakeryRegistry::load(&bakeries_dir).expect("bakeries");
+        let bakeries = BakeryRegistry::load(&bakeries_dir, APP_NAME).expect("bakeries");
         bakeries.register(app.db()).await.expect("register");
         let mut harness = GithubAppHarness {
             app,
@@ -151,7 +155,7 @@ impl GithubAppHarness {
     /// The settings the flows run with.
     pub fn settings(&self) -> AppSettings {
         AppSettings {
-            app_name: "pfo-test".into(),
+            app_name: APP_NAME.into(),
             public_url: PUBLIC_URL.into(),
             dashboard_url: DEFAULT_DASHBOARD_URL.into(),
             bakeries_dir: Some(self.bakeries_dir.clone()),
