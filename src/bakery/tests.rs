@@ -676,3 +676,80 @@ fn an_original_file_may_carry_our_section_but_not_a_secrets_file() {
         "{err}"
     );
 }
+
+/// The ```yaml blocks of docs/bakeries.md: (file name of its first `# <file>` line, text).
+fn documented_files() -> Vec<(String, String)> {
+    let doc = include_str!("../../docs/bakeries.md");
+    let mut files = Vec::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "```yaml" {
+            continue;
+        }
+        let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+        let first = block.first().copied().unwrap_or_default();
+        let name = first
+            .strip_prefix("# ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(|name| name.trim_end_matches(':'))
+            .unwrap_or_else(|| {
+                panic!("a yaml block of docs/bakeries.md starts `{first}`, not `# <file name>`")
+            });
+        assert!(
+            !name.split('/').any(|part| part == ".." || part.is_empty()),
+            "{name}"
+        );
+        files.push((name.to_owned(), block.join("\n") + "\n"));
+    }
+    files
+}
+
+#[test]
+fn every_yaml_example_of_the_docs_loads() {
+    let files = documented_files();
+    assert!(files.len() >= 4, "{files:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in &files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        assert!(!path.exists(), "docs/bakeries.md writes {name} twice");
+        std::fs::write(&path, text).unwrap();
+    }
+    let bakeries = dir.path().join("bakeries");
+    // Every documented bakery file is in the bakeries directory and loads.
+    let registry = BakeryRegistry::load(&bakeries, "pangeo-forge").unwrap();
+    assert_eq!(registry.names(), ["osn-dataflow", LDEO]);
+    for (name, _) in &files {
+        let in_bakeries = name.strip_prefix("bakeries/");
+        let is_bakery = in_bakeries.is_some_and(|file| {
+            matches!(
+                classify(file, "pangeo-forge"),
+                BakeryFileName::Bakery { .. }
+            )
+        });
+        let is_secrets = registry.names().iter().any(|bakery| {
+            registry
+                .get(bakery)
+                .unwrap()
+                .secrets_source
+                .as_deref()
+                .is_some_and(|source| {
+                    source.canonicalize().unwrap() == dir.path().join(name).canonicalize().unwrap()
+                })
+        });
+        assert!(
+            is_bakery || is_secrets,
+            "docs/bakeries.md's {name} is not loaded"
+        );
+    }
+    let ours = registry.get("osn-dataflow").unwrap();
+    assert_eq!(ours.region, "us-central1");
+    assert!(!ours.secrets.is_empty());
+    assert_eq!(
+        ours.runner_config["MetadataCacheStorage"]["root_path"],
+        "cache/metadata/{subpath}"
+    );
+    let original = registry.get(LDEO).unwrap();
+    assert_eq!(original.layout, BakeryLayout::Original);
+    assert!(!original.secrets.is_empty());
+}
