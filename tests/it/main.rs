@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bakery_layouts;
 mod bakery_runner;
 mod benches;
 mod browser;
