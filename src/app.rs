@@ -125,6 +125,9 @@ impl App {
 
     /// Every route, over this app's state.
     pub fn router(&self) -> axum::Router {
+        // With PostgreSQL the data version counts other replicas' changes only while this
+        // one LISTENs: start listening now, not with the first subscriber.
+        self.state.db.changes().listen(&self.state.db);
         router(self.state.clone())
     }
 

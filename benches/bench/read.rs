@@ -88,6 +88,52 @@ pub fn rest_request(addr: SocketAddr, case: &'static Case, ids: Arc<Vec<i32>>) -
     Arc::new(move |i| super::get(addr, &(case.rest)(pick(&ids, i))))
 }
 
+/// `GET /graphql` request `i` of `case` (the query in the URL, as a CDN can cache it).
+pub fn graphql_get_request(
+    addr: SocketAddr,
+    case: &'static Case,
+    ids: Arc<Vec<i32>>,
+) -> MakeRequest {
+    Arc::new(move |i| {
+        let variables = if case.graphql.contains("$id") {
+            serde_json::json!({ "id": pick(&ids, i) })
+        } else {
+            serde_json::json!({})
+        };
+        let query = serde_urlencoded::to_string([
+            ("query", case.graphql.to_owned()),
+            ("variables", variables.to_string()),
+        ])
+        .unwrap_or_default();
+        super::get(addr, &format!("/graphql?{query}"))
+    })
+}
+
+/// `make`'s requests with `If-None-Match: tag`.
+fn conditional(make: MakeRequest, tag: http::HeaderValue) -> MakeRequest {
+    Arc::new(move |i| {
+        let mut request = make(i);
+        request
+            .headers_mut()
+            .insert(http::header::IF_NONE_MATCH, tag.clone());
+        request
+    })
+}
+
+/// The `ETag` of `make(0)`'s answer (the tag is the data version's: any read's will do).
+/// On PostgreSQL reads carry none until the server's change listener is LISTENing.
+async fn etag_of(addr: SocketAddr, make: &MakeRequest) -> anyhow::Result<http::HeaderValue> {
+    for _ in 0..100 {
+        let mut sender = load::connect(addr).await?;
+        let response = sender.send_request(make(0)).await?;
+        if let Some(tag) = response.headers().get(http::header::ETAG) {
+            return Ok(tag.clone());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("no ETag on a read after 5 s")
+}
+
 fn floor_call(db: &Database, sql: &'static str, ids: Arc<Vec<i32>>) -> Call {
     let conn = db.connection().clone();
     let backend = db.backend();
@@ -184,12 +230,36 @@ pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
         let floor = load::calls(c, until, floor_call(&db, case.floor, ids.clone())).await?;
         let sample = load::http(addr, c, until, gql, StatusCode::OK).await?;
         row(out, case.page, "graphql", &sample, &floor)?;
-        let rest_floor = match case.rest_floor {
-            Some(sql) => load::calls(c, until, floor_call(&db, sql, ids.clone())).await?,
-            None => floor,
+        let separate_floor = match case.rest_floor {
+            Some(sql) => Some(load::calls(c, until, floor_call(&db, sql, ids.clone())).await?),
+            None => None,
         };
-        let sample = load::http(addr, c, until, rest, StatusCode::OK).await?;
-        row(out, "", "rest", &sample, &rest_floor)?;
+        let rest_floor = separate_floor.as_ref().unwrap_or(&floor);
+        let sample = load::http(addr, c, until, rest.clone(), StatusCode::OK).await?;
+        row(out, "", "rest", &sample, rest_floor)?;
+        // Asked again with the tag while nothing changed: 304, no statement.
+        let tag = etag_of(addr, &rest).await?;
+        let sample = load::http(
+            addr,
+            c,
+            until,
+            conditional(rest, tag),
+            StatusCode::NOT_MODIFIED,
+        )
+        .await?;
+        row(out, "", "rest 304", &sample, rest_floor)?;
+        let gql_get = graphql_get_request(addr, case, ids.clone());
+        probe(addr, &gql_get, case.page).await?;
+        let tag = etag_of(addr, &gql_get).await?;
+        let sample = load::http(
+            addr,
+            c,
+            until,
+            conditional(gql_get, tag),
+            StatusCode::NOT_MODIFIED,
+        )
+        .await?;
+        row(out, "", "gql 304", &sample, &floor)?;
     }
     db.close().await?;
     Ok(())

@@ -9,6 +9,7 @@ mod m20261124_000001_create_core_tables;
 mod m20261125_000002_webhook_deliveries;
 mod m20261125_000003_recipe_run_logs;
 mod m20261125_000004_row_counts;
+mod m20261203_000005_change_notices;
 
 /// All migrations, in the order they apply.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_webhook_deliveries::Migration),
             Box::new(m20261125_000003_recipe_run_logs::Migration),
             Box::new(m20261125_000004_row_counts::Migration),
+            Box::new(m20261203_000005_change_notices::Migration),
         ]
     }
 }

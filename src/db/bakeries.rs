@@ -89,7 +89,7 @@ impl Database {
     pub async fn create_bakery(&self, new: NewBakery) -> Result<bakery::Model, DbError> {
         check_name(&new.name)?;
         let name = new.name.clone();
-        bakery::ActiveModel {
+        let created = bakery::ActiveModel {
             name: Set(new.name),
             region: Set(new.region),
             description: Set(new.description),
@@ -99,7 +99,9 @@ impl Database {
         .await
         .map_err(|e| {
             DbError::conflict_on_unique(e, || format!("a bakery named `{name}` already exists"))
-        })
+        })?;
+        self.changes.touched();
+        Ok(created)
     }
 
     /// Changes the given fields of bakery `id`.
@@ -124,9 +126,11 @@ impl Database {
         if let Some(description) = patch.description {
             row.description = Set(description);
         }
-        row.update(&self.conn).await.map_err(|e| {
+        let updated = row.update(&self.conn).await.map_err(|e| {
             DbError::conflict_on_unique(e, || format!("a bakery named `{name}` already exists"))
-        })
+        })?;
+        self.changes.touched();
+        Ok(updated)
     }
 
     /// Deletes bakery `id`; refused while recipe runs still name it.
@@ -145,6 +149,7 @@ impl Database {
             )));
         }
         bakery::Entity::delete_by_id(id).exec(&self.conn).await?;
+        self.changes.touched();
         Ok(existing)
     }
 }

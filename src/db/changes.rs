@@ -7,6 +7,11 @@
 //!   each replica that has subscribers LISTENs, loads the row once, and broadcasts it to its
 //!   own subscribers — one read per change per replica, not per subscriber.
 //!
+//! Every committed change also advances this process's data version ([`ChangeBus::version`]),
+//! from which conditional HTTP requests are answered without a query (`server::conditional`):
+//! the writer advances it after its commit, and on PostgreSQL every notice from another
+//! replica (or from the tables' own triggers) advances it as it arrives.
+//!
 //! The broadcast channel is bounded ([`CHANNEL_CAPACITY`]): a slow subscriber never delays
 //! the writer or the others; it lags, is told so, and resynchronises from the database
 //! (see `graphql::subscriptions`). After the PostgreSQL listener reconnects, a
@@ -17,7 +22,7 @@ use crate::db::Database;
 use crate::db::entities::{dataset, recipe_run, webhook_delivery};
 use sea_orm::DbBackend;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
@@ -52,19 +57,76 @@ pub struct ChangeBus {
 struct Inner {
     sender: broadcast::Sender<Change>,
     listening: AtomicBool,
-    /// `true` once the PostgreSQL listener has run `LISTEN` the first time.
+    /// `true` while the PostgreSQL listener is LISTENing.
     ready: watch::Sender<bool>,
+    /// Advanced by every committed change this process writes or hears of.
+    version: AtomicU64,
+    /// Tells this process's versions from another's (and from before a restart).
+    epoch: u64,
+    /// Other processes may write (PostgreSQL): versions count only while LISTENing.
+    shared: bool,
 }
 
 impl Default for ChangeBus {
     fn default() -> Self {
+        ChangeBus::for_backend(DbBackend::Sqlite)
+    }
+}
+
+/// A point in this process's stream of changes: equal versions saw the same data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    /// The process's epoch.
+    pub epoch: u64,
+    /// Changes counted so far.
+    pub counter: u64,
+}
+
+impl ChangeBus {
+    /// The bus of a database on `backend`.
+    pub fn for_backend(backend: DbBackend) -> Self {
         let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
         ChangeBus {
             inner: Arc::new(Inner {
                 sender,
                 listening: AtomicBool::new(false),
                 ready: watch::Sender::new(false),
+                version: AtomicU64::new(0),
+                epoch: now ^ (u64::from(std::process::id()) << 32),
+                shared: backend == DbBackend::Postgres,
             }),
+        }
+    }
+
+    /// Counts a committed change (the writer calls it after its commit).
+    pub fn touched(&self) {
+        self.inner.version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The data version, when it can be trusted: always with SQLite (this process is the
+    /// only writer); with PostgreSQL only while this replica's listener is LISTENing, since
+    /// other replicas' changes reach it only so. `None`: answer in full.
+    pub fn version(&self) -> Option<DataVersion> {
+        if self.inner.shared && !*self.inner.ready.borrow() {
+            return None;
+        }
+        Some(DataVersion {
+            epoch: self.inner.epoch,
+            counter: self.inner.version.load(Ordering::SeqCst),
+        })
+    }
+
+    /// Starts this replica's PostgreSQL listener now rather than with the first subscriber
+    /// (the data version needs it); nothing on SQLite.
+    pub fn listen(&self, db: &Database) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        if self.inner.shared && !self.inner.listening.swap(true, Ordering::SeqCst) {
+            tokio::spawn(listen(db.clone(), self.clone()));
         }
     }
 }
@@ -113,13 +175,7 @@ impl ChangeBus {
     /// change committed after this returns is seen — on any replica.
     pub async fn subscribe(&self, db: &Database) -> broadcast::Receiver<Change> {
         if db.backend() == DbBackend::Postgres {
-            if !self.inner.listening.swap(true, Ordering::SeqCst) {
-                tokio::spawn(listen(
-                    db.clone(),
-                    self.inner.sender.clone(),
-                    self.inner.ready.clone(),
-                ));
-            }
+            self.listen(db);
             let mut ready = self.inner.ready.subscribe();
             let waited =
                 tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|ready| *ready)).await;
@@ -134,6 +190,7 @@ impl ChangeBus {
 
     /// Publishes a committed run change (and its new dataset, if the change created one).
     pub async fn run_changed(&self, db: &Database, run: &recipe_run::Model, dataset_created: bool) {
+        self.touched();
         if db.backend() == DbBackend::Postgres {
             notify(db, Notice::Run(run.id)).await;
             if dataset_created {
@@ -149,6 +206,7 @@ impl ChangeBus {
 
     /// Publishes a committed change of delivery `id`.
     pub async fn delivery_changed(&self, db: &Database, id: i32) {
+        self.touched();
         if db.backend() == DbBackend::Postgres {
             notify(db, Notice::Delivery(id)).await;
         } else if self.subscriber_count() > 0 {
@@ -215,9 +273,11 @@ async fn load_and_send(db: &Database, sender: &broadcast::Sender<Change>, notice
 }
 
 /// This replica's PostgreSQL listener: reconnects forever, announcing a resync after each
-/// reconnection.
-async fn listen(db: Database, sender: broadcast::Sender<Change>, ready: watch::Sender<bool>) {
+/// reconnection. Every notification advances the data version, and so does losing the
+/// connection (and the version is not trusted until it is back).
+async fn listen(db: Database, bus: ChangeBus) {
     use sea_orm::sqlx::postgres::PgListener;
+    let sender = &bus.inner.sender;
     let mut first = true;
     loop {
         let pool = db.connection().get_postgres_connection_pool();
@@ -238,19 +298,23 @@ async fn listen(db: Database, sender: broadcast::Sender<Change>, ready: watch::S
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
+        bus.touched();
         if !first {
             let _ = sender.send(Change::Resync);
         }
         first = false;
-        ready.send_replace(true);
+        bus.inner.ready.send_replace(true);
         loop {
             match listener.recv().await {
                 Ok(notification) => {
+                    bus.touched();
                     if let Some(notice) = Notice::decode(notification.payload()) {
-                        load_and_send(&db, &sender, notice).await;
+                        load_and_send(&db, sender, notice).await;
                     }
                 }
                 Err(e) => {
+                    bus.inner.ready.send_replace(false);
+                    bus.touched();
                     tracing::warn!(error = %e, "the change listener lost its connection");
                     break;
                 }

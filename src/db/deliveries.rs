@@ -293,6 +293,7 @@ impl Database {
             .filter(webhook_delivery::Column::State.eq(DeliveryState::Processing))
             .exec(&self.conn)
             .await?;
+        self.changes.touched();
         Ok(result.rows_affected == 1)
     }
 
@@ -304,6 +305,7 @@ impl Database {
             .filter(webhook_delivery::Column::Id.eq(id))
             .exec(&self.conn)
             .await?;
+        self.changes.touched();
         Ok(())
     }
 

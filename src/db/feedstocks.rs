@@ -112,7 +112,7 @@ impl Database {
         let provider = new.provider.unwrap_or_else(|| GITHUB_PROVIDER.to_owned());
         check_provider(&provider)?;
         let spec = new.spec.clone();
-        feedstock::ActiveModel {
+        let created = feedstock::ActiveModel {
             spec: Set(new.spec),
             provider: Set(provider),
             ..Default::default()
@@ -121,7 +121,9 @@ impl Database {
         .await
         .map_err(|e| {
             DbError::conflict_on_unique(e, || format!("feedstock `{spec}` already exists"))
-        })
+        })?;
+        self.changes.touched();
+        Ok(created)
     }
 
     /// Changes the given fields of feedstock `id`.
@@ -144,9 +146,11 @@ impl Database {
             check_provider(&provider)?;
             row.provider = Set(provider);
         }
-        row.update(&self.conn).await.map_err(|e| {
+        let updated = row.update(&self.conn).await.map_err(|e| {
             DbError::conflict_on_unique(e, || format!("feedstock `{spec}` already exists"))
-        })
+        })?;
+        self.changes.touched();
+        Ok(updated)
     }
 
     /// Deletes feedstock `id`; refused while recipe runs or datasets still name it.
@@ -169,6 +173,7 @@ impl Database {
             )));
         }
         feedstock::Entity::delete_by_id(id).exec(&self.conn).await?;
+        self.changes.touched();
         Ok(existing)
     }
 }

@@ -58,10 +58,8 @@ impl Database {
 
     /// Wraps an existing connection (tests use this to attach a statement counter).
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self {
-            conn,
-            changes: crate::db::changes::ChangeBus::default(),
-        }
+        let changes = crate::db::changes::ChangeBus::for_backend(conn.get_database_backend());
+        Self { conn, changes }
     }
 
     /// The stream of committed changes.

@@ -376,6 +376,7 @@ impl Database {
             .await?;
         recipe_run::Entity::delete_by_id(id).exec(&txn).await?;
         txn.commit().await?;
+        self.changes.touched();
         Ok(existing)
     }
 }

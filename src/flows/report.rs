@@ -70,15 +70,8 @@ pub async fn report_completion(
                 .map(|pr| pr.number))
         })
         .await?;
-    // The check run a `/run` created on the head commit (none for runs never submitted by
-    // a command).
-    let checked = test_check::finish_open(&gh, journal, &feedstock.spec, run, &link).await?;
-    let check_note = if checked {
-        "; completed its check run"
-    } else {
-        ""
-    };
     let Some(number) = number else {
+        let check_note = finish_check_run(&gh, journal, &feedstock.spec, run, &link).await?;
         return Ok(format!(
             "no open PR has head {}: nothing to comment on{check_note}",
             run.head_sha
@@ -107,5 +100,24 @@ pub async fn report_completion(
         })
         .await
         .map(|_: u64| ())?;
+    // After the comment, which a contributor waits for most.
+    let check_note = finish_check_run(&gh, journal, &feedstock.spec, run, &link).await?;
     Ok(format!("commented on #{number}{check_note}"))
+}
+
+/// Completes the check run a `/run` created on the head commit (runs never submitted by a
+/// command have none); a note for the outcome.
+async fn finish_check_run(
+    gh: &crate::github::Installation,
+    journal: &mut Journal,
+    repo: &str,
+    run: &recipe_run::Model,
+    link: &str,
+) -> Result<&'static str, FlowError> {
+    let finished = test_check::finish_open(gh, journal, repo, run, link).await?;
+    Ok(if finished {
+        "; completed its check run"
+    } else {
+        ""
+    })
 }

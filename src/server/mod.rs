@@ -3,6 +3,7 @@
 //! Routes only translate HTTP to calls on the [`Database`] and the GraphQL schema.
 
 mod check_runs;
+mod conditional;
 mod cors;
 mod dashboard;
 mod deliveries;
@@ -111,18 +112,26 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BYTES))
         .layer(RequestBodyLimitLayer::new(webhook::MAX_WEBHOOK_BYTES));
-    let api = Router::new()
+    // What the database answers: conditional GETs (ETag, 304 without a query).
+    let reads = Router::new()
         .route(
             "/graphql",
             get(graphql_http::get_graphql).post(graphql_http::post_graphql),
         )
+        .merge(rest::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            conditional::respond,
+        ));
+    let api = Router::new()
+        .merge(reads)
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/", get(dashboard::page))
         .route("/dashboard/assets/{file}", get(dashboard::asset))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
-        .merge(rest::routes())
+        .merge(rest::github_routes())
         .merge(rest_writes::routes())
         .merge(rest_run_writes::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))

@@ -36,9 +36,10 @@ impl RouteSlashed for Router<AppState> {
     }
 }
 
-/// The REST routes, each with and without a trailing slash (the site asks for both).
+/// The REST routes the database answers, each with and without a trailing slash (the site
+/// asks for both).
 pub fn routes() -> Router<AppState> {
-    use super::{check_runs, deliveries};
+    use super::deliveries;
     Router::new()
         .route_slashed("/feedstocks", get(list_feedstocks))
         .route_slashed("/feedstocks/{id}", get(get_feedstock))
@@ -50,11 +51,15 @@ pub fn routes() -> Router<AppState> {
         .route_slashed("/github/hooks/deliveries", get(deliveries::list))
         .route_slashed("/github/hooks/deliveries/{id}", get(deliveries::one))
         .route_slashed("/feedstocks/{id}/deliveries", get(deliveries::of_feedstock))
-        .route_slashed(
-            "/feedstocks/{id}/commits/{sha}/check-runs",
-            get(check_runs::for_commit),
-        )
         .route_slashed("/stats/{kind}", get(stats))
+}
+
+/// The REST routes GitHub answers (so no data version covers them).
+pub fn github_routes() -> Router<AppState> {
+    Router::new().route_slashed(
+        "/feedstocks/{id}/commits/{sha}/check-runs",
+        get(super::check_runs::for_commit),
+    )
 }
 
 /// A REST error in FastAPI's shape.

@@ -223,7 +223,15 @@ async fn completion_killed_while_reporting_comments_once(app: TestApp) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Killed once the comment is hanging (not before it was asked for).
+    let issues = format!("/repos/{FEEDSTOCK}/issues/");
+    while github.faults_left("POST", &issues) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the comment was never posted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     first.child.kill().expect("kill -9");
     first.child.wait().expect("reaped");
     let second = serve_binary(&url, &github, dir.path(), &LEASE_ENV);

@@ -7,6 +7,7 @@ mod bakery_runner;
 mod benches;
 mod browser;
 mod cli;
+mod conditional;
 mod cors;
 mod crash;
 mod crash_flows;

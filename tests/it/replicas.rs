@@ -109,3 +109,107 @@ async fn two_replicas_share_the_queue_and_do_each_delivery_once() {
     assert_eq!(workers.len(), 2, "both replicas took work: {workers:?}");
     app.finish().await;
 }
+
+/// `GET path` on `address` with `If-None-Match: tag` (when given): status, ETag, body.
+fn conditional_get(address: &str, path: &str, tag: Option<&str>) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let condition = tag
+        .map(|t| format!("If-None-Match: {t}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n{condition}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response[9..12].parse().expect("status");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let etag = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("etag")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, etag, body.to_owned())
+}
+
+/// Asks `address` with `tag` until the answer is full (at most 10 s); returns it.
+fn until_full(address: &str, path: &str, tag: &str) -> (u16, String, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = conditional_get(address, path, Some(tag));
+        if answer.0 != 304 || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn a_replica_answers_in_full_once_another_writers_change_reached_it() {
+    let app = TestApp::start(Engine::Postgres).await;
+    let github = FakeGithub::start().await;
+    register_feedstock_and_bakery(&app, FEEDSTOCK).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = app.test_db.url.clone();
+    let replicas = [
+        replica(&url, &github, dir.path()),
+        replica(&url, &github, dir.path()),
+    ];
+    let (a, b) = (replicas[0].address.clone(), replicas[1].address.clone());
+    let a2 = a.clone();
+    let tag = tokio::task::spawn_blocking(move || {
+        let (status, tag, _) = conditional_get(&a2, "/feedstocks/", None);
+        assert_eq!(status, 200);
+        assert!(tag.starts_with("W/"), "{tag:?}");
+        assert_eq!(conditional_get(&a2, "/feedstocks/", Some(&tag)).0, 304);
+        tag
+    })
+    .await
+    .expect("first read");
+
+    // Replica B writes: A hears of it and answers in full with the new row.
+    let (a2, b2, tag2) = (a.clone(), b.clone(), tag.clone());
+    let tag = tokio::task::spawn_blocking(move || {
+        let body = r#"{"spec": "pangeo-forge/written-on-b-feedstock"}"#;
+        let (status, reply) = http_with(
+            &b2,
+            "POST",
+            "/feedstocks/",
+            body,
+            "application/json",
+            &[("X-API-Key", crate::support::ADMIN_KEY)],
+        );
+        assert!(status == 200 || status == 201, "{status}: {reply}");
+        let (status, tag, body) = until_full(&a2, "/feedstocks/", &tag2);
+        assert_eq!(status, 200, "A answered 304 after B's change: {body}");
+        assert!(body.contains("written-on-b-feedstock"), "{body}");
+        assert_ne!(tag, tag2);
+        assert_eq!(conditional_get(&a2, "/feedstocks/", Some(&tag)).0, 304);
+        tag
+    })
+    .await
+    .expect("write on B");
+
+    // A writer that is neither replica (a script, psql): the tables' own triggers tell A.
+    app.db()
+        .create_feedstock(pangeo_forge_orchestrator::db::NewFeedstock {
+            spec: "pangeo-forge/written-by-a-script-feedstock".into(),
+            provider: None,
+        })
+        .await
+        .expect("feedstock");
+    let a2 = a.clone();
+    tokio::task::spawn_blocking(move || {
+        let (status, _, body) = until_full(&a2, "/feedstocks/", &tag);
+        assert_eq!(status, 200, "A answered 304 after a script's change");
+        assert!(body.contains("written-by-a-script-feedstock"), "{body}");
+    })
+    .await
+    .expect("script write");
+    drop(replicas);
+    app.finish().await;
+}

@@ -305,6 +305,16 @@ impl FakeGithub {
         });
     }
 
+    /// How many faults set for `method` and `path_prefix` are still to be served: 0 once the
+    /// faulted calls arrived (a delayed one is recorded only when it answers).
+    pub fn faults_left(&self, method: &str, path_prefix: &str) -> usize {
+        lock(&self.inner.faults)
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path_prefix == path_prefix)
+            .map(|r| r.remaining)
+            .sum()
+    }
+
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         lock(&self.inner.calls).clone()
