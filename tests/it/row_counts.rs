@@ -187,7 +187,6 @@ async fn counters_start_from_the_rows_already_there(app: TestApp) {
     let conn = app.db().connection();
     // Back to the schema before the counters (undoing the migrations after them too), write
     // rows, then migrate up again.
-    use migration::MigratorTrait;
     let names: Vec<String> = migration::Migrator::migrations()
         .iter()
         .map(|m| m.name().to_owned())
