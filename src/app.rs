@@ -11,6 +11,7 @@ use crate::db::Database;
 use crate::flows::FlowContext;
 use crate::github::GithubApp;
 use crate::queue::Workers;
+use crate::repr::Previews;
 use crate::server::{AppState, router};
 use anyhow::Context;
 use std::future::Future;
@@ -104,10 +105,16 @@ impl App {
         };
         let secrets = config.server_secrets();
         let bakeries = bakeries.with_server_secrets(&secrets);
+        let prefixes = match &config.repr.allowed_prefixes {
+            Some(listed) => listed.clone(),
+            None => bakeries.public_url_prefixes(),
+        };
+        let previews = Previews::new(db.clone(), &config.repr, &prefixes);
         let state = AppState::new(db.clone(), config.admin_keys.clone())
             .with_webhook_secret(config.webhook_secret.clone())
             .with_cors_origins(config.cors_origins.clone())
-            .with_github(github.clone());
+            .with_github(github.clone())
+            .with_previews(previews.clone());
         let flows = FlowContext {
             db,
             app: config.app.clone(),
@@ -115,6 +122,7 @@ impl App {
             bakeries,
             local_jobs: LocalJobs::new(state.queue.clone()),
             secrets,
+            previews,
         };
         Ok(App {
             state,

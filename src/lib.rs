@@ -16,6 +16,8 @@
 //! - [`metrics`]: this process's counters and the database counts `/metrics` shows.
 //! - [`webhooks`]: verifying and storing deliveries; [`webhooks::payload`], the typed GitHub
 //!   payloads flows read.
+//! - [`repr`]: the dataset preview: a Zarr store's metadata read (bounded, allowed URLs
+//!   only) into a summary and xarray's HTML repr, cached until the dataset changes.
 //! - [`queue`]: the durable queue's workers, retry, and the server's own queued tasks.
 //! - [`github`]: the GitHub App client: installation tokens and the REST calls flows make.
 //! - [`bakery`]: bakery configuration files, job names and paths, job submission through
@@ -40,6 +42,7 @@ pub mod graphql;
 pub mod meta;
 pub mod metrics;
 pub mod queue;
+pub mod repr;
 pub mod server;
 pub mod telemetry;
 pub mod webhooks;

@@ -64,6 +64,17 @@ pub fn dataset_public_url(config: &BakeryConfig, subpath: &str) -> Option<String
         .map(|url| url.replace("{root_path}", &root))
 }
 
+/// Where every dataset of the bakery's public storage starts: `TargetStorage.public_url`
+/// with `{root_path}` filled, up to its first remaining placeholder (`{subpath}`), e.g.
+/// `https://ncsa.osn.xsede.org/Pangeo/`. The dataset preview reads under it. `None` when the
+/// storage has no public URL or no fixed part.
+pub fn public_url_prefix(config: &BakeryConfig) -> Option<String> {
+    let root = config.target_root_path().unwrap_or("");
+    let url = config.target_public_url()?.replace("{root_path}", root);
+    let fixed = url.split('{').next().unwrap_or("");
+    (!fixed.is_empty()).then(|| fixed.to_owned())
+}
+
 /// Why a job name could not be made or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobNameError {

@@ -182,6 +182,19 @@ impl BakeryRegistry {
         self.bakeries.keys().cloned().collect()
     }
 
+    /// The public storage prefixes of all bakeries (see [`super::naming::public_url_prefix`]),
+    /// sorted, each once.
+    pub fn public_url_prefixes(&self) -> Vec<String> {
+        let mut prefixes: Vec<String> = self
+            .bakeries
+            .values()
+            .filter_map(|config| super::naming::public_url_prefix(config))
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        prefixes
+    }
+
     /// How many bakeries are configured.
     pub fn len(&self) -> usize {
         self.bakeries.len()

@@ -9,6 +9,7 @@
 mod app;
 mod cors;
 pub mod masking;
+mod repr;
 mod secrets;
 
 pub use app::{
@@ -19,6 +20,9 @@ pub use app::{
 use app::{FileApp, app_settings};
 pub use cors::CorsOrigins;
 pub use masking::ServerSecrets;
+pub use repr::{
+    DEFAULT_REPR_CACHE_TTL_SECS, DEFAULT_REPR_TIMEOUT_SECS, REPR_SCHEMES, ReprSettings,
+};
 pub use secrets::{AdminKeys, MIN_ADMIN_KEY_LEN, Secret};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -87,6 +91,19 @@ pub struct Settings {
     /// Comma-separated browser origins that may call the API (CORS), or `*` [default: *]
     #[arg(long, env = "PFO_CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+    /// Whether the dataset preview reads storage (`false`: /repr/xarray/ answers 503) [default: true]
+    #[arg(long, env = "PFO_REPR_ENABLED")]
+    pub repr_enabled: Option<String>,
+    /// Comma-separated URL prefixes the dataset preview may read besides the recorded
+    /// datasets' URLs [default: the bakeries' public storage URLs]
+    #[arg(long, env = "PFO_REPR_ALLOWED_PREFIXES")]
+    pub repr_allowed_prefixes: Option<String>,
+    /// Seconds the dataset preview may take to read a store's metadata [default: 10]
+    #[arg(long, env = "PFO_REPR_TIMEOUT_SECS")]
+    pub repr_timeout_secs: Option<String>,
+    /// Seconds a dataset preview is reused; changes of its dataset drop it sooner [default: 600]
+    #[arg(long, env = "PFO_REPR_CACHE_TTL_SECS")]
+    pub repr_cache_ttl_secs: Option<String>,
 }
 
 /// The same settings as read from a TOML file. Unknown keys are an error.
@@ -109,6 +126,10 @@ struct FileSettings {
     public_url: Option<String>,
     claim_lease_secs: Option<u64>,
     cors_origins: Option<Vec<String>>,
+    repr_enabled: Option<bool>,
+    repr_allowed_prefixes: Option<Vec<String>>,
+    repr_timeout_secs: Option<u64>,
+    repr_cache_ttl_secs: Option<u64>,
 }
 
 /// The GitHub App's identity; present only when both its id and key are configured.
@@ -138,6 +159,8 @@ pub struct Config {
     pub app: AppSettings,
     /// The browser origins that may call the API.
     pub cors_origins: CorsOrigins,
+    /// What the dataset preview may read, and for how long.
+    pub repr: ReprSettings,
 }
 
 /// A setting that is missing, malformed or inconsistent.
@@ -238,6 +261,16 @@ impl Config {
 
         let app = app_settings(settings, &file_app, bind)?;
         let cors_origins = cors::cors_origins(settings.cors_origins.as_deref(), file.cors_origins)?;
+        let repr = repr::repr_settings(repr::ReprInput {
+            enabled: settings.repr_enabled.as_deref(),
+            file_enabled: file.repr_enabled,
+            prefixes: settings.repr_allowed_prefixes.as_deref(),
+            file_prefixes: file.repr_allowed_prefixes,
+            timeout: settings.repr_timeout_secs.as_deref(),
+            file_timeout: file.repr_timeout_secs,
+            cache_ttl: settings.repr_cache_ttl_secs.as_deref(),
+            file_cache_ttl: file.repr_cache_ttl_secs,
+        })?;
 
         Ok(Config {
             database_url,
@@ -248,6 +281,7 @@ impl Config {
             workers,
             app,
             cors_origins,
+            repr,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Dataset verbs.
 
-use super::entities::dataset;
+use super::entities::{dataset, recipe_run};
 use super::enums::DatasetScope;
 use super::listing::{DatasetField, DatasetFilter, Page, Sort};
 use super::{Database, DbError, Stats, sorted};
@@ -102,6 +102,30 @@ impl Database {
     /// The dataset of run `run_id`, if it has one.
     pub async fn dataset_of_run(&self, run_id: i32) -> Result<Option<dataset::Model>, DbError> {
         Ok(self.datasets_of_runs(&[run_id]).await?.into_iter().next())
+    }
+
+    /// The ids of the runs whose dataset row or `dataset_public_url` is one of `urls` (the
+    /// spellings of one URL), newest first: the dataset preview reads only such URLs (and
+    /// those under its prefixes).
+    pub async fn runs_naming_dataset_url(&self, urls: &[String]) -> Result<Vec<i32>, DbError> {
+        let from_datasets: Vec<i32> = dataset::Entity::find()
+            .select_only()
+            .column(dataset::Column::RecipeRunId)
+            .filter(dataset::Column::Url.is_in(urls.iter().cloned()))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        let from_runs: Vec<i32> = recipe_run::Entity::find()
+            .select_only()
+            .column(recipe_run::Column::Id)
+            .filter(recipe_run::Column::DatasetPublicUrl.is_in(urls.iter().cloned()))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        let mut runs: Vec<i32> = from_datasets.into_iter().chain(from_runs).collect();
+        runs.sort_unstable_by(|a, b| b.cmp(a));
+        runs.dedup();
+        Ok(runs)
     }
 
     /// The datasets of these runs (at most one each), in one statement.

@@ -9,6 +9,7 @@ use crate::db::Database;
 use crate::db::entities::recipe_run;
 use crate::db::entities::webhook_delivery;
 use crate::github::{GithubApp, GithubError, Installation};
+use crate::repr::Previews;
 
 /// What a flow needs: the database, GitHub, the bakeries and this deployment's settings.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct FlowContext {
     /// The server's own secrets, masked in what flows store and post (bakeries' secrets
     /// mask them too).
     pub secrets: ServerSecrets,
+    /// The dataset preview, for the variables a test-run comment lists.
+    pub previews: Previews,
 }
 
 impl FlowContext {

@@ -5,6 +5,8 @@ use super::commands;
 use crate::github::Annotation;
 
 pub mod meta_problems;
+use crate::repr::Summary;
+use crate::repr::summary::human_bytes;
 
 /// The check run's name on every PR commit.
 pub const CHECK_RUN_NAME: &str = "synchronize";
@@ -274,11 +276,13 @@ pub fn cleanup_title(spec: &str) -> String {
     format!("Cleanup {spec}")
 }
 
-/// The comment on a PR when a test run succeeded.
+/// The comment on a PR when a test run succeeded; `contents` (the dataset's preview, when it
+/// could be read) lists its dimensions and variables under the snippet.
 pub fn test_run_succeeded(
     recipe_id: &str,
     sha: &str,
     dataset_url: Option<&str>,
+    contents: Option<&Summary>,
     link: &str,
 ) -> String {
     let to_open = match dataset_url {
@@ -287,8 +291,9 @@ pub fn test_run_succeeded(
         ),
         None => "The bakery's storage has no public URL, so there is no snippet to open it.".into(),
     };
+    let listed = contents.map(dataset_contents).unwrap_or_default();
     format!(
-        ":tada: The test run of `{recipe_id}` at {sha} succeeded!\n\n{to_open}\n\nDetails: {link}"
+        ":tada: The test run of `{recipe_id}` at {sha} succeeded!\n\n{to_open}\n{listed}\nDetails: {link}"
     )
 }
 
@@ -329,6 +334,7 @@ pub fn test_check_finished(
     sha: &str,
     conclusion: Option<crate::db::enums::RunConclusion>,
     dataset_url: Option<&str>,
+    contents: Option<&Summary>,
     trace: Option<&str>,
     link: &str,
 ) -> CheckOutput {
@@ -337,7 +343,7 @@ pub fn test_check_finished(
         return CheckOutput {
             annotations: Vec::new(),
             title: format!("Test run of `{recipe_id}` succeeded"),
-            summary: test_run_succeeded(recipe_id, sha, dataset_url, link),
+            summary: test_run_succeeded(recipe_id, sha, dataset_url, contents, link),
         };
     }
     let how = ended_how(conclusion.unwrap_or(RunConclusion::Failure));
@@ -346,6 +352,55 @@ pub fn test_check_finished(
         title: format!("Test run of `{recipe_id}` {how}"),
         summary: test_run_failed(recipe_id, sha, how, trace, link),
     }
+}
+
+/// Variables a success comment lists at most.
+pub const VARIABLES_LISTED: usize = 50;
+
+/// The dataset's dimensions and variables as Markdown (names in code spans, their backticks
+/// and pipes replaced, so a contributor's names cannot format the comment).
+pub fn dataset_contents(summary: &Summary) -> String {
+    let code = |text: &str| {
+        format!(
+            "`{}`",
+            text.replace('`', "'").replace(['|', '\n', '\r'], " ")
+        )
+    };
+    let dims = summary
+        .dims
+        .iter()
+        .map(|d| format!("{} {}", code(&d.name), d.size))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = format!(
+        "\nThe dataset (Zarr v{}, {}): dimensions {dims}.\n\n| | variable | dimensions | type |\n|---|---|---|---|\n",
+        summary.zarr_format,
+        human_bytes(summary.size_bytes)
+    );
+    let rows: Vec<(&str, &crate::repr::Variable)> = summary
+        .coords
+        .iter()
+        .map(|v| ("coordinate", v))
+        .chain(summary.data_vars.iter().map(|v| ("data", v)))
+        .collect();
+    for (kind, variable) in rows.iter().take(VARIABLES_LISTED) {
+        let dims = variable
+            .dims
+            .iter()
+            .map(|d| code(d))
+            .collect::<Vec<_>>()
+            .join(", ");
+        text.push_str(&format!(
+            "| {kind} | {} | {dims} | {} |\n",
+            code(&variable.name),
+            code(&variable.dtype)
+        ));
+    }
+    let more = rows.len().saturating_sub(VARIABLES_LISTED) + summary.variables_not_shown;
+    if more > 0 {
+        text.push_str(&format!("\n… and {more} more variables.\n"));
+    }
+    text
 }
 
 /// How many trailing lines of a trace a failure comment quotes.
@@ -408,7 +463,7 @@ mod tests {
 
     #[test]
     fn success_comment_has_the_xarray_snippet() {
-        let text = test_run_succeeded("gpcp", "abc", Some("https://x/y.zarr"), "https://d/1");
+        let text = test_run_succeeded("gpcp", "abc", Some("https://x/y.zarr"), None, "https://d/1");
         assert!(text.starts_with(":tada: The test run of `gpcp` at abc succeeded!"));
         assert!(text.contains("xr.open_dataset(store, engine=\"zarr\", chunks={})"));
         assert!(text.contains("store = \"https://x/y.zarr\""));

@@ -17,6 +17,25 @@ pub fn deployment_state(conclusion: Option<RunConclusion>) -> &'static str {
     }
 }
 
+/// The preview of a successful run's dataset, when it can be read; a failure only leaves the
+/// list out of the comment (logged, never failing the report).
+async fn contents(
+    ctx: &FlowContext,
+    run: &recipe_run::Model,
+) -> Option<std::sync::Arc<crate::repr::Preview>> {
+    let url = run.dataset_public_url.as_deref()?;
+    if !ctx.previews.enabled() {
+        return None;
+    }
+    match ctx.previews.preview(url).await {
+        Ok(preview) => Some(preview),
+        Err(err) => {
+            tracing::info!(run = run.id, error = %err, "the comment lists no variables: no preview");
+            None
+        }
+    }
+}
+
 /// Reports the end of `run`; returns a note of what was posted.
 pub async fn report_completion(
     ctx: &FlowContext,
@@ -70,8 +89,14 @@ pub async fn report_completion(
                 .map(|pr| pr.number))
         })
         .await?;
+    let preview = match run.conclusion {
+        Some(RunConclusion::Success) => contents(ctx, run).await,
+        _ => None,
+    };
+    let summary = preview.as_ref().map(|p| &p.summary);
     let Some(number) = number else {
-        let check_note = finish_check_run(&gh, journal, &feedstock.spec, run, &link).await?;
+        let check_note =
+            finish_check_run(&gh, journal, &feedstock.spec, run, summary, &link).await?;
         return Ok(format!(
             "no open PR has head {}: nothing to comment on{check_note}",
             run.head_sha
@@ -82,6 +107,7 @@ pub async fn report_completion(
             &run.recipe_id,
             &run.head_sha,
             run.dataset_public_url.as_deref(),
+            summary,
             &link,
         ),
         other => messages::test_run_failed(
@@ -101,7 +127,7 @@ pub async fn report_completion(
         .await
         .map(|_: u64| ())?;
     // After the comment, which a contributor waits for most.
-    let check_note = finish_check_run(&gh, journal, &feedstock.spec, run, &link).await?;
+    let check_note = finish_check_run(&gh, journal, &feedstock.spec, run, summary, &link).await?;
     Ok(format!("commented on #{number}{check_note}"))
 }
 
@@ -112,9 +138,10 @@ async fn finish_check_run(
     journal: &mut Journal,
     repo: &str,
     run: &recipe_run::Model,
+    contents: Option<&crate::repr::Summary>,
     link: &str,
 ) -> Result<&'static str, FlowError> {
-    let finished = test_check::finish_open(gh, journal, repo, run, link).await?;
+    let finished = test_check::finish_open(gh, journal, repo, run, contents, link).await?;
     Ok(if finished {
         "; completed its check run"
     } else {

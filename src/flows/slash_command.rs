@@ -225,7 +225,7 @@ async fn run(
             run.id
         ))),
         Submitted::Failed { message } => {
-            test_check::finish(gh, journal, &repo.full_name, check_run, &run, &link).await?;
+            test_check::finish(gh, journal, &repo.full_name, check_run, &run, None, &link).await?;
             confused(gh, journal, comment).await?;
             reply(
                 gh,

@@ -6,6 +6,7 @@
 use super::{Doing, FlowError, journal::Journal, messages};
 use crate::db::entities::recipe_run;
 use crate::github::{Installation, NewCheckRun};
+use crate::repr::Summary;
 
 /// Creates the check run of `run` on `repo` (journaled: a retry does not create another).
 pub async fn start(
@@ -35,13 +36,15 @@ pub async fn start(
         .await
 }
 
-/// Completes check run `id` as `run` (completed) ended.
+/// Completes check run `id` as `run` (completed) ended, listing the dataset's `contents`
+/// when its preview could be read.
 pub async fn finish(
     gh: &Installation,
     journal: &mut Journal,
     repo: &str,
     id: u64,
     run: &recipe_run::Model,
+    contents: Option<&Summary>,
     link: &str,
 ) -> Result<(), FlowError> {
     let output = messages::test_check_finished(
@@ -49,6 +52,7 @@ pub async fn finish(
         &run.head_sha,
         run.conclusion,
         run.dataset_public_url.as_deref(),
+        contents,
         run.error_trace.as_deref(),
         link,
     );
@@ -71,6 +75,7 @@ pub async fn finish_open(
     journal: &mut Journal,
     repo: &str,
     run: &recipe_run::Model,
+    contents: Option<&Summary>,
     link: &str,
 ) -> Result<bool, FlowError> {
     let name = messages::test_check_name(&run.recipe_id);
@@ -84,6 +89,6 @@ pub async fn finish_open(
     let Some(id) = found else {
         return Ok(false);
     };
-    finish(gh, journal, repo, id, run, link).await?;
+    finish(gh, journal, repo, id, run, contents, link).await?;
     Ok(true)
 }

@@ -1,6 +1,7 @@
 //! Datasets: the output of successful recipe runs.
 
 use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::dataset_summary::{DatasetSummary, PREVIEW_COMPLEXITY, preview_of};
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
 use super::loaders::{FeedstockById, RecipeRunById, node_type};
@@ -45,6 +46,20 @@ impl Dataset {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
+    }
+    /// Dimensions, coordinates, variables and attributes as `xr.open_dataset(url,
+    /// engine="zarr", chunks={})` shows them, read from the store's metadata (never its
+    /// chunks); null with a field error (`extensions.code`) when the store cannot be read.
+    #[graphql(complexity = "PREVIEW_COMPLEXITY + child_complexity")]
+    async fn summary(&self, ctx: &Context<'_>) -> Result<Option<DatasetSummary>> {
+        let preview = preview_of(ctx, &self.row.url).await?;
+        Ok(Some(DatasetSummary::from(&preview.summary)))
+    }
+    /// The same as HTML in the layout of xarray's `_repr_html_` (every value escaped), as
+    /// `/repr/xarray/` answers it; null with a field error when the store cannot be read.
+    #[graphql(complexity = "PREVIEW_COMPLEXITY")]
+    async fn repr_html(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(Some(preview_of(ctx, &self.row.url).await?.html.clone()))
     }
     async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
         let key_of = |d: &dataset::Model| FeedstockById(d.feedstock_id);

@@ -1,7 +1,9 @@
 //! GraphQL errors with a machine-readable `extensions.code`.
 //!
 //! Codes: `BAD_USER_INPUT`, `NOT_FOUND`, `CONFLICT`, `UNAUTHENTICATED`, and
-//! `INTERNAL_SERVER_ERROR` (details are logged, never sent).
+//! `INTERNAL_SERVER_ERROR` (details are logged, never sent); the dataset preview's fields add
+//! `FORBIDDEN`, `BAD_METADATA`, `STORAGE_FAILED`, `STORAGE_TIMEOUT` and `SERVICE_UNAVAILABLE`
+//! (see `dataset_summary`).
 
 use crate::db::DbError;
 use async_graphql::ErrorExtensions;

@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod bakery;
 pub(crate) mod connection;
 pub(crate) mod dataset;
+pub(crate) mod dataset_summary;
 pub(crate) mod error;
 pub(crate) mod feedstock;
 pub mod introspection;
@@ -78,7 +79,20 @@ fn builder(
 
 /// Builds the schema whose mutations wake the workers through `queue`.
 pub fn build_schema_with_queue(db: Option<Database>, queue: run_control::QueueSignal) -> AppSchema {
+    build_schema_with(db, queue, None)
+}
+
+/// Builds the schema whose mutations wake the workers through `queue` and whose datasets'
+/// `summary` and `reprHtml` come from `previews`.
+pub fn build_schema_with(
+    db: Option<Database>,
+    queue: run_control::QueueSignal,
+    previews: Option<crate::repr::Previews>,
+) -> AppSchema {
     let mut builder = builder(MAX_DEPTH);
+    if let Some(previews) = previews {
+        builder = builder.data(previews);
+    }
     if let Some(db) = db {
         // Sibling groups already batch a whole page; waiting 1 ms (the default) for more
         // keys only adds latency.

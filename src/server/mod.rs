@@ -1,5 +1,5 @@
 //! The HTTP surface: GraphQL (+ GraphiQL), the dashboard at `/`, the original REST read
-//! routes, `/healthz`.
+//! routes, the dataset preview (`/repr/xarray/`), `/healthz`.
 //! Routes only translate HTTP to calls on the [`Database`] and the GraphQL schema.
 
 mod check_runs;
@@ -12,6 +12,7 @@ mod graphql_http;
 mod health;
 mod metrics;
 mod playground;
+mod repr;
 mod rest;
 mod rest_run_writes;
 mod rest_writes;
@@ -22,7 +23,8 @@ use crate::config::{AdminKeys, CorsOrigins, Secret};
 use crate::db::Database;
 use crate::github::GithubApp;
 use crate::graphql::run_control::QueueSignal;
-use crate::graphql::{AppSchema, build_introspection_schema, build_schema_with_queue};
+use crate::graphql::{AppSchema, build_introspection_schema, build_schema_with};
+use crate::repr::Previews;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -57,14 +59,22 @@ pub struct AppState {
     pub github: Option<GithubApp>,
     /// Recent answers of the check-runs route.
     pub check_runs: check_runs::CheckRunCache,
+    /// The dataset preview (`/repr/xarray/`, `Dataset.summary`).
+    pub previews: Previews,
 }
 
 impl AppState {
     /// State over `db`, with mutations open to holders of `admin_keys`.
     pub fn new(db: Database, admin_keys: AdminKeys) -> Self {
         let queue = Arc::new(Notify::new());
+        let previews = Previews::new(db.clone(), &Default::default(), &[]);
         AppState {
-            schema: build_schema_with_queue(Some(db.clone()), QueueSignal(queue.clone())),
+            schema: build_schema_with(
+                Some(db.clone()),
+                QueueSignal(queue.clone()),
+                Some(previews.clone()),
+            ),
+            previews,
             introspection_schema: build_introspection_schema(),
             db,
             admin_keys: Arc::new(admin_keys),
@@ -88,6 +98,17 @@ impl AppState {
     /// Lets only `origins` call the API from a browser (default: any origin).
     pub fn with_cors_origins(mut self, origins: CorsOrigins) -> Self {
         self.cors_origins = origins;
+        self
+    }
+
+    /// Makes previews with `previews` (default: recorded datasets only, default limits).
+    pub fn with_previews(mut self, previews: Previews) -> Self {
+        self.schema = build_schema_with(
+            Some(self.db.clone()),
+            QueueSignal(self.queue.clone()),
+            Some(previews.clone()),
+        );
+        self.previews = previews;
         self
     }
 
@@ -131,7 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard/assets/{file}", get(dashboard::asset))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
-        .merge(rest::github_routes())
+        .merge(rest::outside_routes())
         .merge(rest_writes::routes())
         .merge(rest_run_writes::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))

@@ -54,12 +54,16 @@ pub fn routes() -> Router<AppState> {
         .route_slashed("/stats/{kind}", get(stats))
 }
 
-/// The REST routes GitHub answers (so no data version covers them).
-pub fn github_routes() -> Router<AppState> {
-    Router::new().route_slashed(
-        "/feedstocks/{id}/commits/{sha}/check-runs",
-        get(super::check_runs::for_commit),
-    )
+/// The read routes whose data is not the database's, so no data version covers them:
+/// GitHub's check runs of a commit, and the preview of a store's metadata (each cached on
+/// its own terms).
+pub fn outside_routes() -> Router<AppState> {
+    Router::new()
+        .route_slashed(
+            "/feedstocks/{id}/commits/{sha}/check-runs",
+            get(super::check_runs::for_commit),
+        )
+        .route_slashed("/repr/xarray", get(super::repr::xarray))
 }
 
 /// A REST error in FastAPI's shape.

@@ -28,6 +28,7 @@ mod outage;
 mod queue;
 mod real_runner;
 mod replicas;
+mod repr;
 mod rest_api;
 mod rest_deliveries;
 mod rest_writes;

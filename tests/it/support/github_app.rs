@@ -73,6 +73,8 @@ pub struct GithubAppHarness {
     runner: String,
     /// Where bakery files are read from (the harness's own unless a test says otherwise).
     bakeries_dir: PathBuf,
+    /// Whether the dataset preview is on (it reads the bakeries' storage).
+    previews: bool,
 }
 
 fn fake_runner() -> String {
@@ -93,6 +95,25 @@ impl GithubAppHarness {
         app: TestApp,
         runner: Option<String>,
         bakeries_dir: Option<PathBuf>,
+    ) -> GithubAppHarness {
+        GithubAppHarness::start_inner(app, runner, bakeries_dir, false).await
+    }
+
+    /// Like [`GithubAppHarness::start_with`], with the dataset preview on: use only bakeries
+    /// whose storage is on this machine.
+    pub async fn start_with_previews(
+        app: TestApp,
+        runner: Option<String>,
+        bakeries_dir: Option<PathBuf>,
+    ) -> GithubAppHarness {
+        GithubAppHarness::start_inner(app, runner, bakeries_dir, true).await
+    }
+
+    async fn start_inner(
+        app: TestApp,
+        runner: Option<String>,
+        bakeries_dir: Option<PathBuf>,
+        previews: bool,
     ) -> GithubAppHarness {
         let github = FakeGithub::start().await;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -138,6 +159,7 @@ impl GithubAppHarness {
             dir,
             runner: runner.unwrap_or_else(fake_runner),
             bakeries_dir,
+            previews,
         };
         let assembled = App::assemble(
             &harness.config(),
@@ -177,6 +199,7 @@ impl GithubAppHarness {
         let mut config = test_config(&self.app.test_db.url);
         config.github = Some(self.github.app_config());
         config.app = self.settings();
+        config.repr.enabled = self.previews;
         config
     }
 

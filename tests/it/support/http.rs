@@ -56,13 +56,19 @@ pub struct TestApp {
 impl TestApp {
     /// A fresh database and the router over it, with [`ADMIN_KEY`] as the admin key.
     pub async fn start(engine: Engine) -> TestApp {
+        TestApp::start_with(engine, |_| {}).await
+    }
+
+    /// [`TestApp::start`] with the test configuration changed by `configure`.
+    pub async fn start_with(
+        engine: Engine,
+        configure: impl FnOnce(&mut pangeo_forge_orchestrator::config::Config),
+    ) -> TestApp {
         let test_db = TestDb::new(engine).await;
-        let app = App::assemble(
-            &super::test_config(&test_db.url),
-            test_db.db.clone(),
-            BakeryRegistry::default(),
-        )
-        .expect("assembling the app");
+        let mut config = super::test_config(&test_db.url);
+        configure(&mut config);
+        let app = App::assemble(&config, test_db.db.clone(), BakeryRegistry::default())
+            .expect("assembling the app");
         TestApp {
             test_db: Arc::new(test_db),
             router: app.router(),

@@ -8,6 +8,7 @@ pub mod github_app;
 pub mod http;
 pub mod process;
 pub mod proxy;
+pub mod stores;
 pub mod webhooks;
 pub mod ws;
 
@@ -15,7 +16,9 @@ pub use db::{Engine, TestDb};
 
 pub use http::{TestApp, error_code, error_message};
 use pangeo_forge_orchestrator::config::{AdminKeys, Secret};
-use pangeo_forge_orchestrator::config::{AppSettings, Config, CorsOrigins, DEFAULT_DASHBOARD_URL};
+use pangeo_forge_orchestrator::config::{
+    AppSettings, Config, CorsOrigins, DEFAULT_DASHBOARD_URL, ReprSettings,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -58,6 +61,13 @@ pub fn test_config(database_url: &str) -> Config {
             claim_lease: Duration::from_secs(120),
         },
         cors_origins: CorsOrigins::Any,
+        // Off: the harness's bakeries name real storage hosts, which tests never reach.
+        // tests/it/repr/ turns it on over local stores.
+        repr: ReprSettings {
+            enabled: false,
+            timeout: Duration::from_secs(3),
+            ..ReprSettings::default()
+        },
     }
 }
 

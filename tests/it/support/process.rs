@@ -9,13 +9,16 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pangeo-forge-orchestrator");
 
-/// The binary with a clean environment: only what the test sets.
+/// The binary with a clean environment: only what the test sets, and the dataset preview
+/// off (bakeries of tests name real storage hosts; a test that reads local stores turns it
+/// on with `PFO_REPR_ENABLED=true`).
 pub fn command(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info");
+        .env("RUST_LOG", "info")
+        .env("PFO_REPR_ENABLED", "false");
     cmd
 }
 
