@@ -52,14 +52,19 @@ impl Dataset {
     /// chunks); null with a field error (`extensions.code`) when the store cannot be read.
     #[graphql(complexity = "PREVIEW_COMPLEXITY + child_complexity")]
     async fn summary(&self, ctx: &Context<'_>) -> Result<Option<DatasetSummary>> {
-        let preview = preview_of(ctx, &self.row.url).await?;
+        let preview = preview_of(ctx, &self.row.url, self.siblings.len() > 1).await?;
         Ok(Some(DatasetSummary::from(&preview.summary)))
     }
     /// The same as HTML in the layout of xarray's `_repr_html_` (every value escaped), as
     /// `/repr/xarray/` answers it; null with a field error when the store cannot be read.
     #[graphql(complexity = "PREVIEW_COMPLEXITY")]
     async fn repr_html(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(Some(preview_of(ctx, &self.row.url).await?.html.clone()))
+        Ok(Some(
+            preview_of(ctx, &self.row.url, self.siblings.len() > 1)
+                .await?
+                .html
+                .clone(),
+        ))
     }
     async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
         let key_of = |d: &dataset::Model| FeedstockById(d.feedstock_id);

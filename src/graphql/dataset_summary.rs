@@ -6,12 +6,59 @@
 //! `/repr/xarray/` answers); the rest of the query still answers.
 
 use crate::repr::{self, Preview, Previews, ReprError};
-use async_graphql::{Context, ErrorExtensions, Json, Result, SimpleObject};
-use std::sync::Arc;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
+use async_graphql::{Context, ErrorExtensions, Json, Request, Result, ServerResult, SimpleObject};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Stores one GraphQL request previews for the datasets of its lists.
+pub const MAX_PREVIEWS_PER_REQUEST: usize = 20;
+
+/// The stores a request has previewed so far.
+#[derive(Clone, Default)]
+pub struct PreviewBudget(Arc<Mutex<HashSet<String>>>);
+
+impl PreviewBudget {
+    /// Counts `url` (a store already counted is free); `false` past the limit.
+    fn spend(&self, url: &str) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.contains(url) {
+            return true;
+        }
+        if seen.len() >= MAX_PREVIEWS_PER_REQUEST {
+            return false;
+        }
+        seen.insert(url.to_owned());
+        true
+    }
+}
+
+/// The extension that gives every request its own [`PreviewBudget`].
+pub struct PreviewBudgets;
+
+impl ExtensionFactory for PreviewBudgets {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PreviewBudgets)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for PreviewBudgets {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        next.run(ctx, request.data(PreviewBudget::default())).await
+    }
+}
 
 /// How much a preview field counts against the complexity limit (1000): a query reads at
 /// most a few stores.
-pub const PREVIEW_COMPLEXITY: usize = 50;
+pub const PREVIEW_COMPLEXITY: usize = 20;
 
 /// A dimension of a dataset.
 #[derive(SimpleObject)]
@@ -55,7 +102,7 @@ pub struct DatasetSummary {
     /// Whether the store has consolidated metadata.
     consolidated: bool,
     dims: Vec<DatasetDimension>,
-    /// The coordinates (index coordinates first among equals: as stored, by name).
+    /// The coordinates (index coordinates and those a `coordinates` attribute names), by name.
     coords: Vec<DatasetVariable>,
     /// The data variables.
     variables: Vec<DatasetVariable>,
@@ -113,10 +160,20 @@ pub fn preview_error(err: &ReprError) -> async_graphql::Error {
     })
 }
 
-/// The preview of the store at `url`.
-pub async fn preview_of(ctx: &Context<'_>, url: &str) -> Result<Arc<Preview>> {
+/// The preview of the store at `url`; `listed` when the dataset is one of a list (counted
+/// against the request's budget).
+pub async fn preview_of(ctx: &Context<'_>, url: &str, listed: bool) -> Result<Arc<Preview>> {
     let previews = ctx
         .data::<Previews>()
         .map_err(|_| super::error::ApiError::Internal.extend())?;
+    if listed
+        && let Some(budget) = ctx.data_opt::<PreviewBudget>()
+        && !budget.spend(url)
+    {
+        return Err(async_graphql::Error::new(format!(
+            "one request previews at most {MAX_PREVIEWS_PER_REQUEST} datasets; ask for the others' summary in another request"
+        ))
+        .extend_with(|_, ext| ext.set("code", "PREVIEW_LIMIT")));
+    }
     previews.preview(url).await.map_err(|e| preview_error(&e))
 }

@@ -75,6 +75,7 @@ fn builder(
     )
     .limit_depth(depth)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(dataset_summary::PreviewBudgets)
 }
 
 /// Builds the schema whose mutations wake the workers through `queue`.
