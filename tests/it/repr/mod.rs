@@ -3,6 +3,7 @@
 //! as `file://` directories and over HTTP), hostile metadata, the refused-URL rule, the cache
 //! and its invalidation by the change bus, and the test-run comment's list of variables.
 
+mod cache;
 mod graphql;
 mod hostile;
 mod route;
