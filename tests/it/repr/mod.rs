@@ -4,6 +4,7 @@
 //! and its invalidation by the change bus, and the test-run comment's list of variables.
 
 mod cache;
+mod comment;
 mod graphql;
 mod hostile;
 mod route;
