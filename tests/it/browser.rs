@@ -55,6 +55,16 @@ fn missing(needs_browser: bool) -> Option<String> {
 /// Seeds a fresh SQLite database, serves it with [`ADMIN_KEY`], and runs `script` against
 /// the server; fails with the script's output unless it exits 0.
 fn run_script(script: &str, needs_browser: bool) {
+    run_script_with(script, needs_browser, &[], &[]);
+}
+
+/// [`run_script`] with extra environment variables for the server and for the script.
+fn run_script_with(
+    script: &str,
+    needs_browser: bool,
+    server_env: &[(&str, &str)],
+    script_env: &[(&str, &str)],
+) {
     if let Some(why) = missing(needs_browser) {
         crate::support::skip(&format!("web-playground/tests/{script}"), &why);
         return;
@@ -68,6 +78,9 @@ fn run_script(script: &str, needs_browser: bool) {
     );
     let mut cmd = command(dir.path());
     cmd.env("PFO_ADMIN_API_KEYS", ADMIN_KEY);
+    for (name, value) in server_env {
+        cmd.env(name, value);
+    }
     let (server, _) = serve(cmd);
     let output = dir.path().join("script.log");
     let log = std::fs::File::create(&output).unwrap();
@@ -77,6 +90,7 @@ fn run_script(script: &str, needs_browser: bool) {
         .env("PFO_URL", format!("http://{}", server.address))
         .env("PFO_ADMIN_KEY", ADMIN_KEY)
         .env("PFO_CHROMIUM", chromium())
+        .envs(script_env.iter().copied())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
@@ -121,9 +135,35 @@ fn the_official_websocket_clients_close_cleanly() {
     run_script("ws-close.mjs", false);
 }
 
+/// pangeo-forge.org's pages from another origin: the lists, a feedstock, a JSON 404, GraphQL
+/// with a preflight, and the dataset preview of a real local store (the GPCP fixture, and one
+/// whose attributes carry markup), rendered into the page as the site does
+/// (`dangerouslySetInnerHTML`).
 #[test]
 fn a_page_from_another_origin_reads_the_api_in_chromium() {
-    run_script("cross-origin.mjs", true);
+    use crate::support::stores::Stores;
+    let stores = Stores::new();
+    let gpcp = stores.copy("gpcp-v2.zarr", "gpcp.zarr");
+    let markup = stores.copy("gpcp-v2.zarr", "markup.zarr");
+    let metadata = stores.path("markup.zarr").join(".zmetadata");
+    let text = std::fs::read_to_string(&metadata).unwrap().replace(
+        "GPCP Daily (a test copy)",
+        "<img src=x onerror=\\\"window.pwned=1\\\"><script>window.pwned=2</script>",
+    );
+    std::fs::write(&metadata, text).unwrap();
+    let prefix = stores.prefix();
+    run_script_with(
+        "cross-origin.mjs",
+        true,
+        &[
+            ("PFO_REPR_ENABLED", "true"),
+            ("PFO_REPR_ALLOWED_PREFIXES", prefix.as_str()),
+        ],
+        &[
+            ("PFO_REPR_STORE", gpcp.as_str()),
+            ("PFO_REPR_MARKUP_STORE", markup.as_str()),
+        ],
+    );
 }
 
 #[test]

@@ -71,7 +71,9 @@ async fn setup(runner: &str, recipe_dirs: &[&str]) -> RealSetup {
     std::fs::write(bakeries.join("local-test.yaml"), bakery).expect("write bakery");
 
     let app = TestApp::start(Engine::Sqlite).await;
-    let h = GithubAppHarness::start_with(app, Some(runner.to_owned()), Some(bakeries)).await;
+    // The preview on: the only bakery writes to this machine.
+    let h =
+        GithubAppHarness::start_with_previews(app, Some(runner.to_owned()), Some(bakeries)).await;
     let feedstock = h
         .app
         .db()
@@ -239,7 +241,45 @@ async fn a_pr_webhook_bakes_a_readable_zarr_with_the_real_runner() {
     open_fork_pr(&s, "tiny").await;
     let run = run_to_completion(&s, "tiny").await;
     assert_readable(&s, &run, "tiny.zarr");
+    assert_previewed(&s, &run, "tiny.zarr").await;
     s.h.finish().await;
+}
+
+/// The dataset preview of the store the runner wrote names its real variables, read from its
+/// metadata: asked for the store, and for the dataset's URL (the directory `StoreToZarr`
+/// writes the store into); the success comment lists them too.
+async fn assert_previewed(s: &RealSetup, run: &recipe_run::Model, store_name: &str) {
+    let url = run.dataset_public_url.clone().expect("dataset url");
+    for asked in [format!("{url}/{store_name}"), url.clone()] {
+        let reply = s.h.app.get(&format!("/repr/xarray/?url={asked}")).await;
+        assert_eq!(reply.status.as_u16(), 200, "{asked}: {}", reply.text());
+        let html = reply.json()["html"].as_str().expect("html").to_owned();
+        assert_eq!(
+            crate::repr::names_in(&html),
+            ["lat", "lon", "time", "air"],
+            "{html}"
+        );
+        for shown in [
+            "<li><span class='xr-has-index'>time</span>: 10</li>",
+            "<li><span class='xr-has-index'>lat</span>: 3</li>",
+            "<div class='xr-var-dims'>(time, lat, lon)</div>",
+            "<div class='xr-var-dtype'>datetime64[ns]</div>",
+        ] {
+            assert!(html.contains(shown), "missing {shown:?} in\n{html}");
+        }
+    }
+    let comments = s.h.github.comments();
+    let comment = comments
+        .iter()
+        .find(|c| c.body.contains(":tada:"))
+        .expect("the success comment");
+    assert!(
+        comment
+            .body
+            .contains("| data | `air` | `time`, `lat`, `lon` |"),
+        "{}",
+        comment.body
+    );
 }
 
 /// The mapping form of `dict_object` (the CMIP6 feedstocks'): the real `expand-meta` imports
