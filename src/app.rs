@@ -110,6 +110,11 @@ impl App {
             None => bakeries.public_url_prefixes(),
         };
         let previews = Previews::new(db.clone(), &config.repr, &prefixes);
+        tracing::info!(
+            enabled = config.repr.enabled,
+            prefixes = ?previews.prefixes(),
+            "the dataset preview reads recorded datasets and URLs under these prefixes"
+        );
         let state = AppState::new(db.clone(), config.admin_keys.clone())
             .with_webhook_secret(config.webhook_secret.clone())
             .with_cors_origins(config.cors_origins.clone())

@@ -52,7 +52,7 @@ impl Dataset {
     /// chunks); null with a field error (`extensions.code`) when the store cannot be read.
     #[graphql(complexity = "PREVIEW_COMPLEXITY + child_complexity")]
     async fn summary(&self, ctx: &Context<'_>) -> Result<Option<DatasetSummary>> {
-        let preview = preview_of(ctx, &self.row.url, self.siblings.len() > 1).await?;
+        let preview = preview_of(ctx, &self.row.url, self.siblings.rows() > 1).await?;
         Ok(Some(DatasetSummary::from(&preview.summary)))
     }
     /// The same as HTML in the layout of xarray's `_repr_html_` (every value escaped), as
@@ -60,7 +60,7 @@ impl Dataset {
     #[graphql(complexity = "PREVIEW_COMPLEXITY")]
     async fn repr_html(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(Some(
-            preview_of(ctx, &self.row.url, self.siblings.len() > 1)
+            preview_of(ctx, &self.row.url, self.siblings.rows() > 1)
                 .await?
                 .html
                 .clone(),

@@ -205,13 +205,8 @@ impl<T: Send + Sync + 'static> Siblings<T> {
     }
 
     /// How many rows the group holds (1 for a node on its own).
-    pub fn len(&self) -> usize {
+    pub fn rows(&self) -> usize {
         self.rows.len()
-    }
-
-    /// Whether the group holds no row.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 
     /// The value kept under `name`, made by `init` the first time.

@@ -67,10 +67,6 @@ impl Previews {
     /// Previews over `db`, reading under `prefixes` (already defaulted) as `settings` says.
     pub fn new(db: Database, settings: &ReprSettings, prefixes: &[String]) -> Previews {
         let prefixes: Vec<Prefix> = prefixes.iter().filter_map(|p| Prefix::parse(p)).collect();
-        tracing::info!(
-            prefixes = ?prefixes.iter().map(Prefix::as_str).collect::<Vec<_>>(),
-            "the dataset preview reads the recorded datasets and URLs under these prefixes"
-        );
         Previews {
             inner: Arc::new(Inner {
                 enabled: settings.enabled,
@@ -198,6 +194,15 @@ impl Previews {
                 });
             })
             .await;
+    }
+
+    /// The prefixes it reads under (besides the recorded datasets).
+    pub fn prefixes(&self) -> Vec<String> {
+        self.inner
+            .prefixes
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect()
     }
 
     /// Whether the preview reads storage at all.

@@ -207,18 +207,20 @@ pub(super) struct RecipeRunJson {
 
 /// The original's `message`: a JSON object string of whichever job fields are set.
 fn message_of(run: &recipe_run::Model) -> Option<String> {
+    // Inserted in alphabetical order: serde_json keeps insertion order when a dependency
+    // turns on `preserve_order` (zarrs_metadata does), sorts otherwise; either way the same.
     let mut fields = serde_json::Map::new();
-    if let Some(v) = &run.job_name {
-        fields.insert("job_name".into(), json!(v));
-    }
-    if let Some(v) = &run.job_id {
-        fields.insert("job_id".into(), json!(v));
-    }
     if let Some(v) = run.deployment_id {
         fields.insert("deployment_id".into(), json!(v));
     }
     if let Some(v) = &run.environment_url {
         fields.insert("environment_url".into(), json!(v));
+    }
+    if let Some(v) = &run.job_id {
+        fields.insert("job_id".into(), json!(v));
+    }
+    if let Some(v) = &run.job_name {
+        fields.insert("job_name".into(), json!(v));
     }
     if let Some(v) = &run.error_trace {
         fields.insert("trace".into(), json!(v));

@@ -187,7 +187,12 @@ async fn markup_in_metadata_is_shown_not_run(engine: Engine) {
 async fn a_store_that_never_answers_times_out(engine: Engine) {
     let silent = SilentListener::start().await;
     let prefix = format!("http://{}/", silent.address);
-    let app = app_reading(engine, &[prefix.clone()], Duration::from_secs(1)).await;
+    let app = app_reading(
+        engine,
+        std::slice::from_ref(&prefix),
+        Duration::from_secs(1),
+    )
+    .await;
     let started = Instant::now();
     let reply = repr(&app, &format!("{prefix}gpcp.zarr")).await;
     let took = started.elapsed();
@@ -247,7 +252,7 @@ async fn refused_urls_send_nothing(engine: Engine) {
             "http://127.0.0.1.nip.example:{}/x.zarr",
             redirecting.rsplit(':').next().unwrap_or("")
         ),
-        format!("file:///etc"),
+        "file:///etc".to_owned(),
         format!("{}../../etc", stores.prefix()),
     ] {
         let reply = repr(&app, &url).await;
