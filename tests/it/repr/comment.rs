@@ -57,7 +57,7 @@ async fn the_success_comment_lists_the_datasets_variables(app: TestApp) {
     let feedstock = register(&h.app, FEEDSTOCK).await;
     let payload = pull_request("opened.payload.json", FEEDSTOCK);
     let sha = head_sha(&payload);
-    h.github.set_file(
+    h.github.set_recipe(
         FEEDSTOCK,
         "feedstock/meta.yaml",
         &sha,
