@@ -1,6 +1,7 @@
 //! Bakery verbs.
 
 use super::entities::{bakery, recipe_run};
+use super::keyset::{self, KeysetPage, SortKey};
 use super::listing::{BakeryField, Page, Sort};
 use super::{Database, DbError, Stats, sorted};
 use sea_orm::{
@@ -21,15 +22,6 @@ pub struct BakeryPatch {
     pub name: Option<String>,
     pub region: Option<String>,
     pub description: Option<String>,
-}
-
-fn column(field: BakeryField) -> bakery::Column {
-    match field {
-        BakeryField::Id => bakery::Column::Id,
-        BakeryField::Region => bakery::Column::Region,
-        BakeryField::Name => bakery::Column::Name,
-        BakeryField::Description => bakery::Column::Description,
-    }
 }
 
 fn check_name(name: &str) -> Result<(), DbError> {
@@ -69,7 +61,7 @@ impl Database {
     ) -> Result<Vec<bakery::Model>, DbError> {
         let select = sorted(
             bakery::Entity::find(),
-            column(sort.field),
+            sort.field.column(),
             bakery::Column::Id,
             sort.direction,
         );
@@ -78,6 +70,15 @@ impl Database {
             .limit(page.limit)
             .all(&self.conn)
             .await?)
+    }
+
+    /// The keyset page `page` of the bakeries in ordering `sort`.
+    pub async fn bakeries_after(
+        &self,
+        sort: Sort<BakeryField>,
+        page: &KeysetPage,
+    ) -> Result<Vec<bakery::Model>, DbError> {
+        keyset::fetch(&self.conn, bakery::Entity::find(), sort, page).await
     }
 
     /// How many bakeries exist (the trigger-kept counter).

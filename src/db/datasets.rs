@@ -2,19 +2,11 @@
 
 use super::entities::{dataset, recipe_run};
 use super::enums::DatasetScope;
+use super::keyset::{self, KeysetPage, SortKey};
 use super::listing::{DatasetField, DatasetFilter, Page, Sort};
 use super::{Database, DbError, Stats, sorted};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
-
-fn column(field: DatasetField) -> dataset::Column {
-    match field {
-        DatasetField::Id => dataset::Column::Id,
-        DatasetField::FeedstockId => dataset::Column::FeedstockId,
-        DatasetField::RecipeId => dataset::Column::RecipeId,
-        DatasetField::CreatedAt => dataset::Column::CreatedAt,
-    }
-}
 
 fn condition(filter: &DatasetFilter) -> Condition {
     let mut cond = Condition::all();
@@ -37,7 +29,7 @@ impl Database {
     ) -> Result<Vec<dataset::Model>, DbError> {
         let select = sorted(
             dataset::Entity::find().filter(condition(filter)),
-            column(sort.field),
+            sort.field.column(),
             dataset::Column::Id,
             sort.direction,
         );
@@ -46,6 +38,17 @@ impl Database {
             .limit(page.limit)
             .all(&self.conn)
             .await?)
+    }
+
+    /// The keyset page `page` of the datasets matching `filter` in ordering `sort`.
+    pub async fn datasets_after(
+        &self,
+        filter: &DatasetFilter,
+        sort: Sort<DatasetField>,
+        page: &KeysetPage,
+    ) -> Result<Vec<dataset::Model>, DbError> {
+        let select = dataset::Entity::find().filter(condition(filter));
+        keyset::fetch(&self.conn, select, sort, page).await
     }
 
     /// Every dataset matching `filter`, oldest first (REST `/feedstocks/{id}/datasets`).

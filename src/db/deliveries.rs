@@ -8,7 +8,8 @@
 use super::entities::feedstock;
 use super::entities::webhook_delivery;
 use super::enums::DeliveryState;
-use super::listing::Page;
+use super::keyset::{self, KeysetPage};
+use super::listing::{DeliveryField, Page, Sort, SortDirection};
 use super::{Database, DbError, now};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, InsertStatement, OnConflict, Query};
@@ -322,6 +323,20 @@ impl Database {
             .limit(page.limit)
             .all(&self.conn)
             .await?)
+    }
+
+    /// The keyset page `page` of the deliveries matching `filter`, newest first.
+    pub async fn deliveries_after(
+        &self,
+        filter: &DeliveryFilter,
+        page: &KeysetPage,
+    ) -> Result<Vec<webhook_delivery::Model>, DbError> {
+        let sort = Sort {
+            field: DeliveryField::Id,
+            direction: SortDirection::Desc,
+        };
+        let select = webhook_delivery::Entity::find().filter(condition(filter));
+        keyset::fetch(&self.conn, select, sort, page).await
     }
 
     /// How many deliveries match `filter`.

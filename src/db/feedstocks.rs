@@ -1,6 +1,7 @@
 //! Feedstock verbs.
 
 use super::entities::{dataset, feedstock, recipe_run};
+use super::keyset::{self, KeysetPage, SortKey};
 use super::listing::{FeedstockField, Page, Sort};
 use super::{Database, DbError, Stats, sorted};
 use sea_orm::{
@@ -24,14 +25,6 @@ pub struct NewFeedstock {
 pub struct FeedstockPatch {
     pub spec: Option<String>,
     pub provider: Option<String>,
-}
-
-fn column(field: FeedstockField) -> feedstock::Column {
-    match field {
-        FeedstockField::Id => feedstock::Column::Id,
-        FeedstockField::Spec => feedstock::Column::Spec,
-        FeedstockField::Provider => feedstock::Column::Provider,
-    }
 }
 
 /// A spec is `owner/repository` in GitHub's alphabet (letters, digits, `-`, `_`, `.`).
@@ -90,7 +83,7 @@ impl Database {
     ) -> Result<Vec<feedstock::Model>, DbError> {
         let select = sorted(
             feedstock::Entity::find(),
-            column(sort.field),
+            sort.field.column(),
             feedstock::Column::Id,
             sort.direction,
         );
@@ -99,6 +92,15 @@ impl Database {
             .limit(page.limit)
             .all(&self.conn)
             .await?)
+    }
+
+    /// The keyset page `page` of the feedstocks in ordering `sort`.
+    pub async fn feedstocks_after(
+        &self,
+        sort: Sort<FeedstockField>,
+        page: &KeysetPage,
+    ) -> Result<Vec<feedstock::Model>, DbError> {
+        keyset::fetch(&self.conn, feedstock::Entity::find(), sort, page).await
     }
 
     /// How many feedstocks exist (the trigger-kept counter).

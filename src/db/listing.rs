@@ -1,5 +1,6 @@
 //! Paging, sorting and filtering of the list verbs, shared by GraphQL connections and the
-//! REST `offset`/`limit`/`order_by`/`sort` parameters.
+//! REST `offset`/`limit`/`order_by`/`sort` parameters. REST pages by offset ([`Page`]);
+//! GraphQL by keyset (`db::keyset`).
 
 use crate::db::enums::{DatasetScope, RunConclusion, RunStatus};
 use serde::Deserialize;
@@ -8,7 +9,8 @@ use std::str::FromStr;
 /// The most rows one page may hold (GraphQL `first`, REST `limit`).
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// A window onto a list: skip `offset` rows, return at most `limit`.
+/// A window onto a list: skip `offset` rows, return at most `limit` (REST's paging, and
+/// the server's own scans; GraphQL pages by keyset instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub offset: u64,
@@ -55,6 +57,13 @@ macro_rules! sort_fields {
         impl $name {
             /// The column names accepted by REST `order_by`.
             pub const COLUMNS: &'static [&'static str] = &[$($column),+];
+
+            /// This field's column name (its REST `order_by` value).
+            pub fn column_name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $column,)+
+                }
+            }
         }
 
         impl FromStr for $name {
@@ -104,6 +113,13 @@ sort_fields!(
         CreatedAt => "created_at",
     }
 );
+
+/// The one column webhook deliveries are ordered by (GraphQL lists them newest first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeliveryField {
+    #[default]
+    Id,
+}
 
 /// Which recipe runs a list includes; every set field must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

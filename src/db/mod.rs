@@ -8,6 +8,7 @@ pub(crate) mod changes;
 pub mod entities;
 pub mod enums;
 pub(crate) mod error;
+pub mod keyset;
 pub mod listing;
 pub mod seed;
 
@@ -15,6 +16,7 @@ mod bakeries;
 mod datasets;
 mod deliveries;
 mod feedstocks;
+mod keys;
 mod operations;
 mod recipe_runs;
 mod run_lifecycle;

@@ -2,6 +2,7 @@
 
 use super::entities::{bakery, dataset, feedstock, recipe_run};
 use super::enums::{DatasetType, RunConclusion, RunStatus};
+use super::keyset::{self, KeysetPage, SortKey};
 use super::listing::{Page, RecipeRunField, RecipeRunFilter, Sort};
 use super::{Database, DbError, Stats, now, placeholders, sorted};
 use chrono::{DateTime, Utc};
@@ -104,26 +105,6 @@ impl RunParent {
     }
 }
 
-fn column(field: RecipeRunField) -> recipe_run::Column {
-    use recipe_run::Column as C;
-    match field {
-        RecipeRunField::Id => C::Id,
-        RecipeRunField::RecipeId => C::RecipeId,
-        RecipeRunField::BakeryId => C::BakeryId,
-        RecipeRunField::FeedstockId => C::FeedstockId,
-        RecipeRunField::HeadSha => C::HeadSha,
-        RecipeRunField::Version => C::Version,
-        RecipeRunField::StartedAt => C::StartedAt,
-        RecipeRunField::CompletedAt => C::CompletedAt,
-        RecipeRunField::Conclusion => C::Conclusion,
-        RecipeRunField::Status => C::Status,
-        RecipeRunField::IsTest => C::IsTest,
-        RecipeRunField::DatasetType => C::DatasetType,
-        RecipeRunField::DatasetPublicUrl => C::DatasetPublicUrl,
-        RecipeRunField::UpdatedAt => C::UpdatedAt,
-    }
-}
-
 fn condition(filter: &RecipeRunFilter) -> Condition {
     use recipe_run::Column as C;
     let mut cond = Condition::all();
@@ -211,7 +192,7 @@ impl Database {
     ) -> Result<Vec<recipe_run::Model>, DbError> {
         let select = sorted(
             recipe_run::Entity::find().filter(condition(filter)),
-            column(sort.field),
+            sort.field.column(),
             recipe_run::Column::Id,
             sort.direction,
         );
@@ -220,6 +201,17 @@ impl Database {
             .limit(page.limit)
             .all(&self.conn)
             .await?)
+    }
+
+    /// The keyset page `page` of the recipe runs matching `filter` in ordering `sort`.
+    pub async fn recipe_runs_after(
+        &self,
+        filter: &RecipeRunFilter,
+        sort: Sort<RecipeRunField>,
+        page: &KeysetPage,
+    ) -> Result<Vec<recipe_run::Model>, DbError> {
+        let select = recipe_run::Entity::find().filter(condition(filter));
+        keyset::fetch(&self.conn, select, sort, page).await
     }
 
     /// How many recipe runs match `filter` (all of them: the trigger-kept counter).
