@@ -1,7 +1,7 @@
 //! Bakeries: the `Bakery` type, its queries and its admin mutations.
 
 use super::auth::AdminGuard;
-use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::connection::{TotalCount, connection_type, page_of};
 use super::error::{OrGql, db};
 use super::loaders::{RunsOf, nested_limit, node_type};
 use super::recipe_run::RecipeRun;
@@ -88,17 +88,21 @@ impl BakeryQuery {
         after: Option<String>,
         order_by: Option<BakeryOrder>,
     ) -> Result<BakeryConnection> {
-        let page = page_of(first, after.as_deref())?;
         let sort = order_by
             .map(|o| Sort {
                 field: o.field,
                 direction: o.direction,
             })
             .unwrap_or_default();
-        let rows = db(ctx)?.list_bakeries(sort, probe(page)).await.or_gql()?;
+        let request = page_of("bakeries", sort, first, after.as_deref())?;
+        let rows = db(ctx)?
+            .bakeries_after(sort, &request.page)
+            .await
+            .or_gql()?;
         Ok(BakeryConnection::new(
-            Bakery::list(rows),
-            page,
+            rows,
+            &request,
+            Bakery::list,
             TotalCount::Bakeries,
         ))
     }

@@ -1,37 +1,45 @@
 //! Relay-style connections (`edges { cursor node }`, `nodes`, `pageInfo`, `totalCount`)
-//! over the offset pages of the database verbs.
+//! over keyset pages of the database verbs (`db::keyset`).
 //!
-//! A cursor is the opaque (base64) position of a row in the ordered list; `after: cursor`
-//! starts the next page right after it. `totalCount` runs its count only when selected.
+//! A cursor ([`super::cursor`]) holds a row's sort key and id in the connection's ordering;
+//! `after: cursor` returns the rows that follow that row in the same ordering, found by
+//! comparing keys, so a deep page costs what the first costs and rows written between two
+//! requests neither repeat nor hide rows of the pages still to come. `totalCount` runs its
+//! count only when selected.
+//!
+//! `pageInfo.hasNextPage` is exact (the page asks for one row more than it returns).
+//! `hasPreviousPage` is `true` exactly when `after` was given: rows came before this page
+//! when its cursor was made. Paging is forward only (`first`/`after`; no `last`/`before`),
+//! so it is not checked whether those rows still exist.
 
+use super::cursor::Ordering;
 use super::error::{ApiError, OrGql};
-use crate::db::listing::{DatasetFilter, MAX_PAGE_SIZE, Page, RecipeRunFilter};
+use crate::db::keyset::{KeysetPage, SortKey};
+use crate::db::listing::{DatasetFilter, MAX_PAGE_SIZE, RecipeRunFilter};
 use crate::db::{Database, DbError, DeliveryFilter};
 use async_graphql::{ErrorExtensions, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
-const CURSOR_PREFIX: &str = "offset:";
-
-/// The opaque cursor of the row at `offset`.
-pub fn encode_cursor(offset: u64) -> String {
-    STANDARD.encode(format!("{CURSOR_PREFIX}{offset}"))
+/// A connection's arguments, checked: its ordering, how many rows and where they start.
+#[derive(Debug, Clone)]
+pub struct PageRequest<F> {
+    /// The list and ordering the cursors are bound to.
+    pub ordering: Ordering<F>,
+    /// `first`: the most rows to return.
+    pub first: u64,
+    /// The page the database is asked for: after `after`, one row more than `first`.
+    pub page: KeysetPage,
 }
 
-/// The offset a cursor stands for.
-pub fn decode_cursor(cursor: &str) -> Result<u64, ApiError> {
-    STANDARD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(CURSOR_PREFIX)?.parse().ok())
-        .ok_or_else(|| ApiError::BadUserInput(format!("`{cursor}` is not a cursor from this API")))
-}
-
-/// Turns `first`/`after` into a page; the page asks for one row more than it returns, to
-/// learn whether a next page exists.
-pub fn page_of(first: Option<i32>, after: Option<&str>) -> async_graphql::Result<Page> {
-    let limit = match first {
+/// Turns `first`/`after` of the list `list` in ordering `sort` into a page request. A
+/// cursor of another list or ordering, an old offset cursor and anything that is not a
+/// cursor are `BAD_USER_INPUT`.
+pub fn page_of<F: SortKey>(
+    list: &'static str,
+    sort: crate::db::listing::Sort<F>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> async_graphql::Result<PageRequest<F>> {
+    let first = match first {
         None => MAX_PAGE_SIZE,
         Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as u64,
         Some(n) => {
@@ -41,19 +49,32 @@ pub fn page_of(first: Option<i32>, after: Option<&str>) -> async_graphql::Result
             .extend());
         }
     };
-    let offset = match after {
-        Some(cursor) => decode_cursor(cursor).map_err(|e| e.extend())? + 1,
-        None => 0,
-    };
-    Ok(Page { offset, limit })
+    let ordering = Ordering { list, sort };
+    let after = after
+        .map(|cursor| ordering.position(cursor))
+        .transpose()
+        .map_err(|e| e.extend())?;
+    Ok(PageRequest {
+        ordering,
+        first,
+        page: KeysetPage {
+            after,
+            limit: first + 1,
+        },
+    })
 }
 
 /// Where a page sits in its list.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct PageInfo {
+    /// Whether rows follow this page (exact).
     pub has_next_page: bool,
+    /// Whether `after` was given, i.e. rows came before this page when its cursor was made
+    /// (paging is forward only; whether they still exist is not checked).
     pub has_previous_page: bool,
+    /// The first row's cursor, or null for an empty page.
     pub start_cursor: Option<String>,
+    /// The last row's cursor: pass it as `after` for the next page; null for an empty page.
     pub end_cursor: Option<String>,
 }
 
@@ -92,7 +113,8 @@ macro_rules! connection_type {
 
         #[async_graphql::Object]
         impl $edge {
-            /// Pass this as `after` to get the rows that follow.
+            /// Pass this as `after` to get the rows that follow, in the same ordering (a
+            /// cursor of another ordering is refused).
             async fn cursor(&self) -> &str {
                 &self.cursor
             }
@@ -109,25 +131,28 @@ macro_rules! connection_type {
         }
 
         impl $connection {
-            /// Builds a page from the rows fetched for `page` (up to `page.limit + 1`).
-            pub fn new(
-                mut rows: Vec<$node>,
-                page: $crate::db::listing::Page,
+            /// Builds a page from the rows fetched for `request` (up to `first + 1`),
+            /// minting each row's cursor before `wrap` turns the rows into nodes.
+            pub fn new<F: $crate::db::keyset::SortKey>(
+                mut rows: Vec<<F::Entity as sea_orm::EntityTrait>::Model>,
+                request: &$crate::graphql::connection::PageRequest<F>,
+                wrap: impl FnOnce(Vec<<F::Entity as sea_orm::EntityTrait>::Model>) -> Vec<$node>,
                 total: $crate::graphql::connection::TotalCount,
             ) -> Self {
-                let has_next_page = rows.len() as u64 > page.limit;
-                rows.truncate(page.limit as usize);
-                let edges: Vec<$edge> = rows
+                let has_next_page = rows.len() as u64 > request.first;
+                rows.truncate(request.first as usize);
+                let cursors: Vec<String> = rows
+                    .iter()
+                    .map(|row| request.ordering.cursor(row))
+                    .collect();
+                let edges: Vec<$edge> = cursors
                     .into_iter()
-                    .enumerate()
-                    .map(|(i, node)| $edge {
-                        cursor: $crate::graphql::connection::encode_cursor(page.offset + i as u64),
-                        node,
-                    })
+                    .zip(wrap(rows))
+                    .map(|(cursor, node)| $edge { cursor, node })
                     .collect();
                 let page_info = $crate::graphql::connection::PageInfo {
                     has_next_page,
-                    has_previous_page: page.offset > 0,
+                    has_previous_page: request.page.after.is_some(),
                     start_cursor: edges.first().map(|e| e.cursor.clone()),
                     end_cursor: edges.last().map(|e| e.cursor.clone()),
                 };
@@ -162,11 +187,3 @@ macro_rules! connection_type {
     };
 }
 pub(crate) use connection_type;
-
-/// The page to ask the database for: one row more than `page`, to detect a next page.
-pub fn probe(page: Page) -> Page {
-    Page {
-        offset: page.offset,
-        limit: page.limit + 1,
-    }
-}

@@ -1,6 +1,6 @@
 //! Datasets: the output of successful recipe runs.
 
-use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::connection::{TotalCount, connection_type, page_of};
 use super::dataset_summary::{DatasetSummary, PREVIEW_COMPLEXITY, preview_of};
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
@@ -115,24 +115,25 @@ impl DatasetQuery {
         feedstock_id: Option<i32>,
         #[graphql(name = "type", default)] scope: DatasetScope,
     ) -> Result<DatasetConnection> {
-        let page = page_of(first, after.as_deref())?;
         let sort = order_by
             .map(|o| Sort {
                 field: o.field,
                 direction: o.direction,
             })
             .unwrap_or_default();
+        let request = page_of("datasets", sort, first, after.as_deref())?;
         let filter = DatasetFilter {
             feedstock_id,
             scope,
         };
         let rows = db(ctx)?
-            .list_datasets(&filter, sort, probe(page))
+            .datasets_after(&filter, sort, &request.page)
             .await
             .or_gql()?;
         Ok(DatasetConnection::new(
-            Dataset::list(rows),
-            page,
+            rows,
+            &request,
+            Dataset::list,
             TotalCount::Datasets(filter),
         ))
     }

@@ -1,7 +1,7 @@
 //! Feedstocks: the `Feedstock` type, its queries and its admin mutations.
 
 use super::auth::AdminGuard;
-use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::connection::{TotalCount, connection_type, page_of};
 use super::dataset::Dataset;
 use super::error::{OrGql, db};
 use super::loaders::{DatasetsOf, RunsOf, nested_limit, node_type};
@@ -111,17 +111,21 @@ impl FeedstockQuery {
         after: Option<String>,
         order_by: Option<FeedstockOrder>,
     ) -> Result<FeedstockConnection> {
-        let page = page_of(first, after.as_deref())?;
         let sort = order_by
             .map(|o| Sort {
                 field: o.field,
                 direction: o.direction,
             })
             .unwrap_or_default();
-        let rows = db(ctx)?.list_feedstocks(sort, probe(page)).await.or_gql()?;
+        let request = page_of("feedstocks", sort, first, after.as_deref())?;
+        let rows = db(ctx)?
+            .feedstocks_after(sort, &request.page)
+            .await
+            .or_gql()?;
         Ok(FeedstockConnection::new(
-            Feedstock::list(rows),
-            page,
+            rows,
+            &request,
+            Feedstock::list,
             TotalCount::Feedstocks,
         ))
     }

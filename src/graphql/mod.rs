@@ -7,6 +7,7 @@
 pub(crate) mod auth;
 pub(crate) mod bakery;
 pub(crate) mod connection;
+pub(crate) mod cursor;
 pub(crate) mod dataset;
 pub(crate) mod dataset_summary;
 pub(crate) mod error;

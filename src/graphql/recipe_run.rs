@@ -2,7 +2,7 @@
 
 use super::auth::AdminGuard;
 use super::bakery::Bakery;
-use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::connection::{TotalCount, connection_type, page_of};
 use super::dataset::Dataset;
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
@@ -135,7 +135,9 @@ impl RecipeRun {
 
 connection_type!(RecipeRunConnection, RecipeRunEdge, RecipeRun);
 
-/// How to sort recipe runs.
+/// How to sort recipe runs. Ties are broken by id in the same direction; runs without a
+/// value (`completedAt`, `conclusion`, `datasetType`, `datasetPublicUrl`) come last in
+/// either direction.
 #[derive(InputObject, Clone, Copy)]
 pub struct RecipeRunOrder {
     field: RecipeRunField,
@@ -190,21 +192,22 @@ impl RecipeRunQuery {
         order_by: Option<RecipeRunOrder>,
         filter: Option<RecipeRunFilterInput>,
     ) -> Result<RecipeRunConnection> {
-        let page = page_of(first, after.as_deref())?;
         let sort = order_by
             .map(|o| Sort {
                 field: o.field,
                 direction: o.direction,
             })
             .unwrap_or_default();
+        let request = page_of("recipeRuns", sort, first, after.as_deref())?;
         let filter: RecipeRunFilter = filter.unwrap_or_default().into();
         let rows = db(ctx)?
-            .list_recipe_runs(&filter, sort, probe(page))
+            .recipe_runs_after(&filter, sort, &request.page)
             .await
             .or_gql()?;
         Ok(RecipeRunConnection::new(
-            RecipeRun::list(rows),
-            page,
+            rows,
+            &request,
+            RecipeRun::list,
             TotalCount::RecipeRuns(filter),
         ))
     }

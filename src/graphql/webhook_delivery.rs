@@ -2,11 +2,12 @@
 //! original's calls to GitHub for the deliveries list).
 
 use super::auth::Caller;
-use super::connection::{TotalCount, connection_type, page_of, probe};
+use super::connection::{TotalCount, connection_type, page_of};
 use super::error::{ApiError, OrGql, db};
 use crate::db::DeliveryFilter;
 use crate::db::entities::webhook_delivery;
 use crate::db::enums::DeliveryState;
+use crate::db::listing::{DeliveryField, Sort, SortDirection};
 use async_graphql::{Context, ErrorExtensions, Object, Result};
 use chrono::{DateTime, Utc};
 
@@ -101,21 +102,28 @@ impl WebhookDeliveryQuery {
         state: Option<DeliveryState>,
         event: Option<String>,
     ) -> Result<WebhookDeliveryConnection> {
-        let page = page_of(first, after.as_deref())?;
+        let newest_first = Sort {
+            field: DeliveryField::Id,
+            direction: SortDirection::Desc,
+        };
+        let request = page_of("webhookDeliveries", newest_first, first, after.as_deref())?;
         let filter = DeliveryFilter {
             feedstock_id,
             state,
             event,
         };
         let rows = db(ctx)?
-            .list_deliveries(&filter, probe(page))
+            .deliveries_after(&filter, &request.page)
             .await
             .or_gql()?;
         Ok(WebhookDeliveryConnection::new(
-            rows.into_iter()
-                .map(|row| WebhookDelivery(row.into()))
-                .collect(),
-            page,
+            rows,
+            &request,
+            |rows| {
+                rows.into_iter()
+                    .map(|row| WebhookDelivery(row.into()))
+                    .collect()
+            },
             TotalCount::Deliveries(filter),
         ))
     }

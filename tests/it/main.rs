@@ -17,6 +17,7 @@ mod fuzz;
 mod github_client;
 mod graphql_errors;
 mod graphql_http;
+mod graphql_keyset;
 mod graphql_mutations;
 mod graphql_queries;
 mod hostile;
