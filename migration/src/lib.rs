@@ -10,7 +10,7 @@ mod m20261125_000002_webhook_deliveries;
 mod m20261125_000003_recipe_run_logs;
 mod m20261125_000004_row_counts;
 mod m20261203_000005_change_notices;
-mod m20261126_000005_keyset_indexes;
+mod m20261203_000006_keyset_indexes;
 
 /// All migrations, in the order they apply.
 pub struct Migrator;
@@ -24,7 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_recipe_run_logs::Migration),
             Box::new(m20261125_000004_row_counts::Migration),
             Box::new(m20261203_000005_change_notices::Migration),
-            Box::new(m20261126_000005_keyset_indexes::Migration),
+            Box::new(m20261203_000006_keyset_indexes::Migration),
         ]
     }
 }
