@@ -1,6 +1,6 @@
 //! `cargo bench --bench bench -- [--database-url URL] [--duration-secs S] [--concurrency C]
-//! [--only read|ingest|footprint] [--feedstocks N] [--runs N]`: the read path, webhook
-//! ingest and footprint figures, each beside a baseline from the same run. The logic is in
+//! [--only read|paging|ingest|footprint] [--feedstocks N] [--runs N]`: the read path, deep
+//! pages, webhook ingest and footprint figures, each beside a baseline from the same run. The logic is in
 //! `mod.rs` (shared with `tests/it/benches.rs`); this file parses the options, logs at
 //! `warn` unless `RUST_LOG` says otherwise (a log line per request would weigh on the
 //! figures) and prints the tables as they come.

@@ -6,6 +6,8 @@
 //!   beside hand-written SQL through the same pool (the floor).
 //! - [`ingest`]: signed webhook deliveries stored per second, beside the same number of
 //!   `record_delivery` calls without HTTP.
+//! - [`paging`]: page 1 beside page 1,000 of `recipeRuns` through GraphQL's keyset
+//!   cursors, and the same pages through REST's `offset` (the baseline).
 //! - [`footprint`]: the release binary's start-up time and memory.
 //!
 //! Every part works on a fresh database (a temporary SQLite file, or a new PostgreSQL
@@ -18,6 +20,7 @@
 pub mod footprint;
 pub mod ingest;
 pub mod load;
+pub mod paging;
 pub mod read;
 
 use axum::body::Bytes;
@@ -34,11 +37,12 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Part {
     Read,
+    Paging,
     Ingest,
     Footprint,
 }
 
-/// Measure the read path, webhook ingest and footprint on a fresh database, each figure
+/// Measure the read path, deep pages, webhook ingest and footprint on a fresh database, each figure
 /// beside a baseline from the same run (docs/performance.md).
 #[derive(clap::Parser, Debug, Clone)]
 #[command(name = "bench")]
@@ -102,6 +106,12 @@ pub async fn run(args: &Args, out: Out<'_>) -> anyhow::Result<()> {
     if args.wants(Part::Read) {
         let scratch = Scratch::create(&args.database_url, "read").await?;
         let outcome = read::run(args, &scratch.url, out).await;
+        scratch.remove().await?;
+        outcome?;
+    }
+    if args.wants(Part::Paging) {
+        let scratch = Scratch::create(&args.database_url, "paging").await?;
+        let outcome = paging::run(args, &scratch.url, out).await;
         scratch.remove().await?;
         outcome?;
     }

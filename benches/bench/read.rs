@@ -158,7 +158,7 @@ fn floor_call(db: &Database, sql: &'static str, ids: Arc<Vec<i32>>) -> Call {
 }
 
 /// Checks one request answers 200 without GraphQL errors before timing it.
-async fn probe(addr: SocketAddr, make: &MakeRequest, what: &str) -> anyhow::Result<()> {
+pub async fn probe(addr: SocketAddr, make: &MakeRequest, what: &str) -> anyhow::Result<()> {
     let (status, body) = load::once(addr, make(0)).await?;
     let text = String::from_utf8_lossy(&body);
     if status != StatusCode::OK || text.contains("\"errors\"") {
