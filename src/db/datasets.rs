@@ -2,11 +2,11 @@
 
 use super::entities::{dataset, recipe_run};
 use super::enums::DatasetScope;
-use super::keyset::{self, KeysetPage, SortKey};
-use super::listing::{DatasetField, DatasetFilter, Page, Sort};
+use super::keyset::{self, KeysetPage};
+use super::listing::{DatasetField, DatasetFilter, Sort};
 use super::{Database, DbError, Stats, sorted};
 use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 fn condition(filter: &DatasetFilter) -> Condition {
     let mut cond = Condition::all();
@@ -20,26 +20,6 @@ fn condition(filter: &DatasetFilter) -> Condition {
 }
 
 impl Database {
-    /// A page of datasets matching `filter`.
-    pub async fn list_datasets(
-        &self,
-        filter: &DatasetFilter,
-        sort: Sort<DatasetField>,
-        page: Page,
-    ) -> Result<Vec<dataset::Model>, DbError> {
-        let select = sorted(
-            dataset::Entity::find().filter(condition(filter)),
-            sort.field.column(),
-            dataset::Column::Id,
-            sort.direction,
-        );
-        Ok(select
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await?)
-    }
-
     /// The keyset page `page` of the datasets matching `filter` in ordering `sort`.
     pub async fn datasets_after(
         &self,
