@@ -6,7 +6,7 @@ use super::keyset::{self, KeysetPage};
 use super::listing::{DatasetField, DatasetFilter, Sort};
 use super::{Database, DbError, Stats, sorted};
 use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 fn condition(filter: &DatasetFilter) -> Condition {
     let mut cond = Condition::all();
