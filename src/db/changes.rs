@@ -289,6 +289,8 @@ async fn listen(db: Database, bus: ChangeBus) {
                     None
                 }
             },
+            // The database handle was closed (shutdown): nothing left to listen for.
+            Err(sea_orm::sqlx::Error::PoolClosed) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot connect the change listener");
                 None
