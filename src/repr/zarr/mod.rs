@@ -17,6 +17,35 @@ pub const MAX_ARRAYS: usize = 1_000;
 /// How many metadata files are read at once from a store without consolidated metadata.
 pub const PARALLEL_READS: usize = 8;
 
+/// The arrays among the children of `base` (at most [`MAX_ARRAYS`] of them read,
+/// [`PARALLEL_READS`] at a time, in listing order), each read by `read_one` (`Ok(None)`:
+/// not an array); with how many children were left unread.
+async fn read_children<F, Fut>(
+    store: &Store,
+    base: &str,
+    read_one: F,
+) -> Result<(Vec<RawArray>, usize), ReprError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<RawArray>, ReprError>>,
+{
+    use futures_util::{StreamExt, stream};
+    let children = store.list_children(base).await?;
+    let not_read = children.len().saturating_sub(MAX_ARRAYS);
+    let read = stream::iter(children.into_iter().take(MAX_ARRAYS))
+        .map(read_one)
+        .buffered(PARALLEL_READS)
+        .collect::<Vec<Result<Option<RawArray>, ReprError>>>()
+        .await;
+    let mut arrays = Vec::new();
+    for one in read {
+        if let Some(array) = one? {
+            arrays.push(array);
+        }
+    }
+    Ok((arrays, not_read))
+}
+
 /// One array of the root group, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawArray {

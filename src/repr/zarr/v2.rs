@@ -3,12 +3,11 @@
 //! `.zattrs`.
 
 use super::{
-    MAX_ARRAYS, PARALLEL_READS, RawArray, RawGroup, bad, default_dims, finish, json, top_level,
+    MAX_ARRAYS, RawArray, RawGroup, bad, default_dims, finish, json, read_children, top_level,
 };
 use crate::repr::ReprError;
 use crate::repr::dtype::DType;
 use crate::repr::store::Store;
-use futures_util::{StreamExt, stream};
 use serde_json::{Map, Value};
 use zarrs_metadata::v2::{ArrayMetadataV2, DataTypeMetadataV2, GroupMetadataV2};
 
@@ -73,32 +72,21 @@ pub(super) async fn unconsolidated(
         Some(bytes) => object(Some(&json(store, &attrs_key, &bytes)?)),
         None => Map::new(),
     };
-    let children = store.list_children(base).await?;
-    let not_read = children.len().saturating_sub(MAX_ARRAYS);
-    let read = stream::iter(children.into_iter().take(MAX_ARRAYS))
-        .map(|name| async move {
-            let zarray = format!("{base}{name}/.zarray");
-            let Some(bytes) = store.read(&zarray).await? else {
-                // A subgroup, or a directory that is not Zarr's.
-                return Ok(None);
-            };
-            let value = json(store, &zarray, &bytes)?;
-            let zattrs = format!("{base}{name}/.zattrs");
-            let array_attrs = match store.read(&zattrs).await? {
-                Some(bytes) => object(Some(&json(store, &zattrs, &bytes)?)),
-                None => Map::new(),
-            };
-            array(store, &name, &zarray, &value, array_attrs).map(Some)
-        })
-        .buffered(PARALLEL_READS)
-        .collect::<Vec<Result<Option<RawArray>, ReprError>>>()
-        .await;
-    let mut arrays = Vec::new();
-    for one in read {
-        if let Some(array) = one? {
-            arrays.push(array);
-        }
-    }
+    let (arrays, not_read) = read_children(store, base, |name| async move {
+        let zarray = format!("{base}{name}/.zarray");
+        let Some(bytes) = store.read(&zarray).await? else {
+            // A subgroup, or a directory that is not Zarr's.
+            return Ok(None);
+        };
+        let value = json(store, &zarray, &bytes)?;
+        let zattrs = format!("{base}{name}/.zattrs");
+        let array_attrs = match store.read(&zattrs).await? {
+            Some(bytes) => object(Some(&json(store, &zattrs, &bytes)?)),
+            None => Map::new(),
+        };
+        array(store, &name, &zarray, &value, array_attrs).map(Some)
+    })
+    .await?;
     Ok(finish(2, false, attrs, arrays, not_read))
 }
 

@@ -2,11 +2,10 @@
 //! node's `zarr.json` inline, as zarr-python 3 writes it), else each top-level directory's
 //! `zarr.json`.
 
-use super::{MAX_ARRAYS, PARALLEL_READS, RawArray, RawGroup, bad, default_dims, finish, json};
+use super::{MAX_ARRAYS, RawArray, RawGroup, bad, default_dims, finish, json, read_children};
 use crate::repr::ReprError;
 use crate::repr::dtype::DType;
 use crate::repr::store::Store;
-use futures_util::{StreamExt, stream};
 use serde_json::Value;
 use zarrs_metadata::v3::{ArrayMetadataV3, GroupMetadataV3};
 
@@ -44,29 +43,18 @@ pub(super) async fn read(store: &Store, base: &str, bytes: &[u8]) -> Result<RawG
         }
         return Ok(finish(3, true, group.attributes, arrays, not_read));
     }
-    let children = store.list_children(base).await?;
-    let not_read = children.len().saturating_sub(MAX_ARRAYS);
-    let read = stream::iter(children.into_iter().take(MAX_ARRAYS))
-        .map(|name| async move {
-            let child = format!("{base}{name}/zarr.json");
-            let Some(bytes) = store.read(&child).await? else {
-                return Ok(None);
-            };
-            let node = json(store, &child, &bytes)?;
-            if node.get("node_type").and_then(Value::as_str) != Some("array") {
-                return Ok(None);
-            }
-            array(store, &name, &child, &node).map(Some)
-        })
-        .buffered(PARALLEL_READS)
-        .collect::<Vec<Result<Option<RawArray>, ReprError>>>()
-        .await;
-    let mut arrays = Vec::new();
-    for one in read {
-        if let Some(array) = one? {
-            arrays.push(array);
+    let (arrays, not_read) = read_children(store, base, |name| async move {
+        let child = format!("{base}{name}/zarr.json");
+        let Some(bytes) = store.read(&child).await? else {
+            return Ok(None);
+        };
+        let node = json(store, &child, &bytes)?;
+        if node.get("node_type").and_then(Value::as_str) != Some("array") {
+            return Ok(None);
         }
-    }
+        array(store, &name, &child, &node).map(Some)
+    })
+    .await?;
     Ok(finish(3, false, group.attributes, arrays, not_read))
 }
 
