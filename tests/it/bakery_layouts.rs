@@ -6,6 +6,7 @@
 use crate::both_engines;
 use crate::support::TestApp;
 use crate::support::process::{command, http, parse, serve};
+use crate::support::stores::copy_dir;
 use pangeo_forge_orchestrator::bakery::{
     BakeryLayout, BakeryRegistry, FailureReason, Registration, RunnerOutcome, RunnerRequest,
     storage_subpath, submit,
@@ -22,19 +23,6 @@ const LDEO_KEY: &str = "made-up-osn-key-0a1b2c";
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/original-bakeries")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A copy of the fixture (`bakeries/`, `secrets/`) plus a local bakery of ours,

@@ -7,6 +7,7 @@
 
 use crate::support::fake_github::FakePull;
 use crate::support::github_app::GithubAppHarness;
+use crate::support::stores::copy_dir;
 use crate::support::webhooks::{fixture, with_repository};
 use crate::support::{Engine, TestApp};
 use pangeo_forge_orchestrator::db::NewFeedstock;
@@ -20,19 +21,6 @@ use std::time::Duration;
 const STAGED: &str = "pangeo-forge/staged-recipes";
 /// The contributor's fork the PR comes from.
 const FORK: &str = "contributor/staged-recipes";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 fn python_beside(runner: &str) -> PathBuf {
     Path::new(runner).with_file_name("python")

@@ -6,24 +6,13 @@ use crate::flows::{FEEDSTOCK, WAIT, head_sha, pull_request, register, runs_of};
 use crate::support::TestApp;
 use crate::support::fake_github::FakePull;
 use crate::support::github_app::{GithubAppHarness, meta_yaml_for};
+use crate::support::stores::copy_dir;
 use crate::support::stores::fixture;
 use crate::support::webhooks::{Delivery, pr_comment};
 use pangeo_forge_orchestrator::db::enums::DeliveryState;
 
 /// A Dataflow bakery whose storage is a directory of this machine (its public URL `file://`).
 const BAKERY: &str = "file-storage";
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 async fn deliver_and_wait(
     h: &GithubAppHarness,

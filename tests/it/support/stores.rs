@@ -59,7 +59,9 @@ impl Stores {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies the directory `from` to `to`, subdirectories included (a fixture into a test's
+/// scratch directory).
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("entry");
