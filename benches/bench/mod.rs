@@ -252,11 +252,25 @@ pub fn post_json(
 /// signed with `support::WEBHOOK_SECRET`, no GitHub App, no bakeries), its router served on
 /// 127.0.0.1:0 in this process with no workers running; returns the address.
 pub async fn serve_in_process(url: &str, db: &Database) -> anyhow::Result<std::net::SocketAddr> {
+    Ok(serve_both_in_process(url, db).await?.0)
+}
+
+/// [`serve_in_process`], and beside it (second address) the same app with every GraphQL
+/// field resolved by async-graphql, one future each (`AppState::resolving_every_field`).
+pub async fn serve_both_in_process(
+    url: &str,
+    db: &Database,
+) -> anyhow::Result<(std::net::SocketAddr, std::net::SocketAddr)> {
     let config = crate::support::test_config(url);
     let app = App::assemble(&config, db.clone(), BakeryRegistry::default())?;
+    let per_field =
+        pangeo_forge_orchestrator::server::router(app.state().clone().resolving_every_field());
+    Ok((serve(app.router()).await?, serve(per_field).await?))
+}
+
+async fn serve(router: axum::Router) -> anyhow::Result<std::net::SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let router = app.router();
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "bench server stopped");

@@ -171,7 +171,7 @@ pub async fn probe(addr: SocketAddr, make: &MakeRequest, what: &str) -> anyhow::
 pub fn header(out: Out<'_>) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<32} {:<8} {:>9} {:>10} {:>10} {:>11} {:>8} {:>6}",
+        "{:<32} {:<9} {:>9} {:>10} {:>10} {:>11} {:>8} {:>6}",
         "page", "path", "req/s", "p50", "p99", "floor q/s", "ratio", "errors"
     )
 }
@@ -186,7 +186,7 @@ pub fn row(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<32} {:<8} {:>9.0} {:>10} {:>10} {:>11.0} {:>7.0}% {:>6}",
+        "{:<32} {:<9} {:>9.0} {:>10} {:>10} {:>11.0} {:>7.0}% {:>6}",
         page,
         path,
         sample.rate(),
@@ -217,7 +217,7 @@ pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
         loaded.datasets,
         loaded.seconds
     )?;
-    let addr = super::serve_in_process(url, &db).await?;
+    let (addr, per_field_addr) = super::serve_both_in_process(url, &db).await?;
     let ids = Arc::new(loaded.feedstock_ids);
     let until = Until::Elapsed(args.duration());
     let c = args.concurrency;
@@ -230,6 +230,13 @@ pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
         let floor = load::calls(c, until, floor_call(&db, case.floor, ids.clone())).await?;
         let sample = load::http(addr, c, until, gql, StatusCode::OK).await?;
         row(out, case.page, "graphql", &sample, &floor)?;
+        let graphql_rate = sample.rate();
+        // The same documents, every field through async-graphql's own future.
+        let per_field = graphql_request(per_field_addr, case, ids.clone());
+        probe(per_field_addr, &per_field, case.page).await?;
+        let sample = load::http(per_field_addr, c, until, per_field, StatusCode::OK).await?;
+        row(out, "", "per-field", &sample, &floor)?;
+        let per_field_rate = sample.rate();
         let separate_floor = match case.rest_floor {
             Some(sql) => Some(load::calls(c, until, floor_call(&db, sql, ids.clone())).await?),
             None => None,
@@ -237,6 +244,13 @@ pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
         let rest_floor = separate_floor.as_ref().unwrap_or(&floor);
         let sample = load::http(addr, c, until, rest.clone(), StatusCode::OK).await?;
         row(out, "", "rest", &sample, rest_floor)?;
+        writeln!(
+            out,
+            "{:<32} a GraphQL request costs {:.2}x a REST one ({:.2}x per-field)",
+            "",
+            sample.rate() / graphql_rate.max(1e-9),
+            sample.rate() / per_field_rate.max(1e-9),
+        )?;
         // Asked again with the tag while nothing changed: 304, no statement.
         let tag = etag_of(addr, &rest).await?;
         let sample = load::http(

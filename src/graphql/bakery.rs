@@ -4,6 +4,7 @@ use super::auth::AdminGuard;
 use super::connection::{TotalCount, connection_type, page_of};
 use super::error::{OrGql, db};
 use super::loaders::{RunsOf, nested_limit, node_type};
+use super::plain::{Plain, plain_fields};
 use super::recipe_run::RecipeRun;
 use crate::db::entities::bakery;
 use crate::db::listing::{BakeryField, Sort, SortDirection};
@@ -15,6 +16,13 @@ node_type!(
     Bakery,
     bakery::Model
 );
+
+plain_fields!(Bakery, self.row => row {
+    "id" => row.id,
+    "region" => row.region,
+    "name" => row.name,
+    "description" => row.description,
+});
 
 #[Object]
 impl Bakery {
@@ -37,7 +45,7 @@ impl Bakery {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 100)] first: i32,
-    ) -> Result<Vec<RecipeRun>> {
+    ) -> Result<Vec<Plain<RecipeRun>>> {
         let limit = nested_limit(first)?;
         let key_of = |row: &bakery::Model| RunsOf {
             parent: RunParent::Bakery,
@@ -48,7 +56,7 @@ impl Bakery {
             .siblings
             .load_node_lists(ctx, &format!("runs:{limit}"), key_of, RecipeRun::list)
             .await?;
-        Ok(runs.get(&key_of(&self.row)).cloned().unwrap_or_default())
+        Ok(Plain::all(runs.get(&key_of(&self.row))))
     }
 }
 

@@ -118,8 +118,8 @@ macro_rules! connection_type {
             async fn cursor(&self) -> &str {
                 &self.cursor
             }
-            async fn node(&self) -> &$node {
-                &self.node
+            async fn node(&self) -> $crate::graphql::plain::Plain<&$node> {
+                $crate::graphql::plain::Plain(&self.node)
             }
         }
 
@@ -170,8 +170,11 @@ macro_rules! connection_type {
                 &self.edges
             }
             /// The nodes of `edges`, without cursors.
-            async fn nodes(&self) -> Vec<&$node> {
-                self.edges.iter().map(|e| &e.node).collect()
+            async fn nodes(&self) -> Vec<$crate::graphql::plain::Plain<&$node>> {
+                self.edges
+                    .iter()
+                    .map(|e| $crate::graphql::plain::Plain(&e.node))
+                    .collect()
             }
             async fn page_info(&self) -> &$crate::graphql::connection::PageInfo {
                 &self.page_info

@@ -5,6 +5,7 @@ use super::dataset_summary::{DatasetSummary, PREVIEW_COMPLEXITY, preview_of};
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
 use super::loaders::{FeedstockById, RecipeRunById, node_type};
+use super::plain::{Plain, plain_fields};
 use super::recipe_run::RecipeRun;
 use crate::db::entities::dataset;
 use crate::db::enums::{DatasetScope, DatasetType};
@@ -17,6 +18,17 @@ node_type!(
     Dataset,
     dataset::Model
 );
+
+plain_fields!(Dataset, self.row => row {
+    "id" => row.id,
+    "feedstockId" => row.feedstock_id,
+    "recipeRunId" => row.recipe_run_id,
+    "recipeId" => row.recipe_id,
+    "type" => row.dataset_type,
+    "url" => row.url,
+    "isTest" => row.is_test,
+    "createdAt" => row.created_at,
+});
 
 #[Object]
 impl Dataset {
@@ -66,25 +78,35 @@ impl Dataset {
                 .clone(),
         ))
     }
-    async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
+    async fn feedstock(&self, ctx: &Context<'_>) -> Result<Plain<Feedstock>> {
         let key_of = |d: &dataset::Model| FeedstockById(d.feedstock_id);
         let found = self
             .siblings
             .load_nodes(ctx, "feedstock", key_of, Feedstock::list)
             .await?;
-        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
-            ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id)).extend()
-        })
+        found
+            .get(&key_of(&self.row))
+            .cloned()
+            .map(Plain)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id))
+                    .extend()
+            })
     }
-    async fn recipe_run(&self, ctx: &Context<'_>) -> Result<RecipeRun> {
+    async fn recipe_run(&self, ctx: &Context<'_>) -> Result<Plain<RecipeRun>> {
         let key_of = |d: &dataset::Model| RecipeRunById(d.recipe_run_id);
         let found = self
             .siblings
             .load_nodes(ctx, "recipe_run", key_of, RecipeRun::list)
             .await?;
-        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
-            ApiError::NotFound(format!("recipe run {} not found", self.row.recipe_run_id)).extend()
-        })
+        found
+            .get(&key_of(&self.row))
+            .cloned()
+            .map(Plain)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("recipe run {} not found", self.row.recipe_run_id))
+                    .extend()
+            })
     }
 }
 

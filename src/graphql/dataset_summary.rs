@@ -6,17 +6,17 @@
 //! `/repr/xarray/` answers); the rest of the query still answers.
 
 use crate::repr::{self, Preview, Previews, ReprError};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
-use async_graphql::{Context, ErrorExtensions, Json, Request, Result, ServerResult, SimpleObject};
+use async_graphql::{Context, ErrorExtensions, Json, Result, SimpleObject};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 /// Stores one GraphQL request previews for the datasets of its lists.
 pub const MAX_PREVIEWS_PER_REQUEST: usize = 20;
 
-/// The stores a request has previewed so far.
+/// The stores a request has previewed so far. Each HTTP request gets its own
+/// ([`crate::graphql::for_caller`]); it is request data rather than a schema extension
+/// because any extension sends every field of every query through async-graphql's slower
+/// instrumented path (a registry lookup and an extra future per field).
 #[derive(Clone, Default)]
 pub struct PreviewBudget(Arc<Mutex<HashSet<String>>>);
 
@@ -32,27 +32,6 @@ impl PreviewBudget {
         }
         seen.insert(url.to_owned());
         true
-    }
-}
-
-/// The extension that gives every request its own [`PreviewBudget`].
-pub struct PreviewBudgets;
-
-impl ExtensionFactory for PreviewBudgets {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PreviewBudgets)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for PreviewBudgets {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        next.run(ctx, request.data(PreviewBudget::default())).await
     }
 }
 

@@ -5,6 +5,7 @@ use super::connection::{TotalCount, connection_type, page_of};
 use super::dataset::Dataset;
 use super::error::{OrGql, db};
 use super::loaders::{DatasetsOf, RunsOf, nested_limit, node_type};
+use super::plain::{Plain, plain_fields};
 use super::recipe_run::RecipeRun;
 use crate::db::entities::feedstock;
 use crate::db::enums::DatasetScope;
@@ -17,6 +18,12 @@ node_type!(
     Feedstock,
     feedstock::Model
 );
+
+plain_fields!(Feedstock, self.row => row {
+    "id" => row.id,
+    "spec" => row.spec,
+    "provider" => row.provider,
+});
 
 #[Object]
 impl Feedstock {
@@ -37,7 +44,7 @@ impl Feedstock {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 100)] first: i32,
-    ) -> Result<Vec<RecipeRun>> {
+    ) -> Result<Vec<Plain<RecipeRun>>> {
         let limit = nested_limit(first)?;
         let key_of = |row: &feedstock::Model| RunsOf {
             parent: RunParent::Feedstock,
@@ -48,14 +55,14 @@ impl Feedstock {
             .siblings
             .load_node_lists(ctx, &format!("runs:{limit}"), key_of, RecipeRun::list)
             .await?;
-        Ok(runs.get(&key_of(&self.row)).cloned().unwrap_or_default())
+        Ok(Plain::all(runs.get(&key_of(&self.row))))
     }
     /// The datasets this feedstock's runs produced, newest first.
     async fn datasets(
         &self,
         ctx: &Context<'_>,
         #[graphql(name = "type", default)] scope: DatasetScope,
-    ) -> Result<Vec<Dataset>> {
+    ) -> Result<Vec<Plain<Dataset>>> {
         let key_of = |f: &feedstock::Model| DatasetsOf {
             feedstock_id: f.id,
             scope,
@@ -64,10 +71,7 @@ impl Feedstock {
             .siblings
             .load_node_lists(ctx, &format!("datasets:{scope:?}"), key_of, Dataset::list)
             .await?;
-        Ok(datasets
-            .get(&key_of(&self.row))
-            .cloned()
-            .unwrap_or_default())
+        Ok(Plain::all(datasets.get(&key_of(&self.row))))
     }
 }
 

@@ -14,6 +14,7 @@ pub(crate) mod error;
 pub(crate) mod feedstock;
 pub mod introspection;
 pub(crate) mod loaders;
+pub mod plain;
 pub(crate) mod recipe_run;
 pub(crate) mod run_control;
 pub(crate) mod stats;
@@ -66,6 +67,8 @@ pub fn build_introspection_schema() -> AppSchema {
     builder(MAX_INTROSPECTION_DEPTH).finish()
 }
 
+/// The schema's types and limits. No extension: one would send every field through
+/// async-graphql's instrumented path, and past [`plain::Plain`] (see there).
 fn builder(
     depth: usize,
 ) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
@@ -76,7 +79,14 @@ fn builder(
     )
     .limit_depth(depth)
     .limit_complexity(MAX_COMPLEXITY)
-    .extension(dataset_summary::PreviewBudgets)
+}
+
+/// `request` as `caller` sends it, with its own budget of dataset previews
+/// ([`dataset_summary::PreviewBudget`]).
+pub fn for_caller(request: async_graphql::Request, caller: auth::Caller) -> async_graphql::Request {
+    request
+        .data(caller)
+        .data(dataset_summary::PreviewBudget::default())
 }
 
 /// Builds the schema whose mutations wake the workers through `queue`.
@@ -91,6 +101,26 @@ pub fn build_schema_with(
     queue: run_control::QueueSignal,
     previews: Option<crate::repr::Previews>,
 ) -> AppSchema {
+    schema_builder(db, queue, previews).finish()
+}
+
+/// The same schema with every field resolved by async-graphql, one future each (no
+/// [`plain::Plain`]): the baseline the tests and the benchmark compare with.
+pub fn build_schema_per_field(
+    db: Option<Database>,
+    queue: run_control::QueueSignal,
+    previews: Option<crate::repr::Previews>,
+) -> AppSchema {
+    schema_builder(db, queue, previews)
+        .data(plain::PerFieldOnly)
+        .finish()
+}
+
+fn schema_builder(
+    db: Option<Database>,
+    queue: run_control::QueueSignal,
+    previews: Option<crate::repr::Previews>,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
     let mut builder = builder(MAX_DEPTH);
     if let Some(previews) = previews {
         builder = builder.data(previews);
@@ -102,7 +132,7 @@ pub fn build_schema_with(
             .delay(std::time::Duration::ZERO);
         builder = builder.data(db).data(loader).data(queue);
     }
-    builder.finish()
+    builder
 }
 
 /// The SDL of the schema, as kept in `schema/schema.graphql`.

@@ -7,6 +7,7 @@ use super::dataset::Dataset;
 use super::error::{ApiError, OrGql, db};
 use super::feedstock::Feedstock;
 use super::loaders::{BakeryById, DatasetOfRun, FeedstockById, node_type};
+use super::plain::{Plain, plain_fields};
 use crate::db::entities::recipe_run;
 use crate::db::enums::{DatasetType, RunConclusion, RunStatus};
 use crate::db::listing::{RecipeRunField, RecipeRunFilter, Sort, SortDirection};
@@ -36,6 +37,24 @@ pub struct JobInfo {
     /// The traceback when submission or the job failed.
     error_trace: Option<String>,
 }
+
+plain_fields!(RecipeRun, self.row => row {
+    "id" => row.id,
+    "recipeId" => row.recipe_id,
+    "bakeryId" => row.bakery_id,
+    "feedstockId" => row.feedstock_id,
+    "headSha" => row.head_sha,
+    "version" => row.version,
+    "startedAt" => row.started_at,
+    "completedAt" => row.completed_at,
+    "conclusion" => row.conclusion,
+    "status" => row.status,
+    "isTest" => row.is_test,
+    "datasetType" => row.dataset_type,
+    "datasetPublicUrl" => row.dataset_public_url,
+    "logs" => row.logs,
+    "updatedAt" => row.updated_at,
+});
 
 #[Object]
 impl RecipeRun {
@@ -102,34 +121,43 @@ impl RecipeRun {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
     }
-    async fn bakery(&self, ctx: &Context<'_>) -> Result<Bakery> {
+    async fn bakery(&self, ctx: &Context<'_>) -> Result<Plain<Bakery>> {
         let key_of = |r: &recipe_run::Model| BakeryById(r.bakery_id);
         let found = self
             .siblings
             .load_nodes(ctx, "bakery", key_of, Bakery::list)
             .await?;
-        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
-            ApiError::NotFound(format!("bakery {} not found", self.row.bakery_id)).extend()
-        })
+        found
+            .get(&key_of(&self.row))
+            .cloned()
+            .map(Plain)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("bakery {} not found", self.row.bakery_id)).extend()
+            })
     }
-    async fn feedstock(&self, ctx: &Context<'_>) -> Result<Feedstock> {
+    async fn feedstock(&self, ctx: &Context<'_>) -> Result<Plain<Feedstock>> {
         let key_of = |r: &recipe_run::Model| FeedstockById(r.feedstock_id);
         let found = self
             .siblings
             .load_nodes(ctx, "feedstock", key_of, Feedstock::list)
             .await?;
-        found.get(&key_of(&self.row)).cloned().ok_or_else(|| {
-            ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id)).extend()
-        })
+        found
+            .get(&key_of(&self.row))
+            .cloned()
+            .map(Plain)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id))
+                    .extend()
+            })
     }
     /// The dataset this run produced, if it succeeded with a public URL.
-    async fn dataset(&self, ctx: &Context<'_>) -> Result<Option<Dataset>> {
+    async fn dataset(&self, ctx: &Context<'_>) -> Result<Option<Plain<Dataset>>> {
         let key_of = |r: &recipe_run::Model| DatasetOfRun(r.id);
         let found = self
             .siblings
             .load_nodes(ctx, "dataset", key_of, Dataset::list)
             .await?;
-        Ok(found.get(&key_of(&self.row)).cloned())
+        Ok(found.get(&key_of(&self.row)).cloned().map(Plain))
     }
 }
 

@@ -4,6 +4,7 @@
 use super::auth::Caller;
 use super::connection::{TotalCount, connection_type, page_of};
 use super::error::{ApiError, OrGql, db};
+use super::plain::plain_fields;
 use crate::db::DeliveryFilter;
 use crate::db::entities::webhook_delivery;
 use crate::db::enums::DeliveryState;
@@ -13,6 +14,23 @@ use chrono::{DateTime, Utc};
 
 /// One webhook delivery (from GitHub or a bakery monitor) and its processing state.
 pub struct WebhookDelivery(pub std::sync::Arc<webhook_delivery::Model>);
+
+plain_fields!(WebhookDelivery, self.0 => delivery {
+    "id" => delivery.id,
+    "guid" => delivery.guid,
+    "event" => delivery.event,
+    "action" => delivery.action,
+    "repository" => delivery.repository,
+    "feedstockId" => delivery.feedstock_id,
+    "receivedAt" => delivery.received_at,
+    "state" => delivery.state,
+    "attempts" => delivery.attempts,
+    "lastError" => delivery.last_error,
+    "note" => delivery.note,
+    "nextAttemptAt" => delivery.next_attempt_at,
+    "completedAt" => delivery.completed_at,
+    "updatedAt" => delivery.updated_at,
+});
 
 #[Object]
 impl WebhookDelivery {

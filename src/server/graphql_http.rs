@@ -8,6 +8,7 @@
 
 use super::{AppState, playground};
 use crate::graphql::auth::Caller;
+use crate::graphql::for_caller;
 use crate::graphql::introspection::is_introspection_only;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
@@ -114,7 +115,16 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
     } else {
         &state.schema
     };
-    let response = schema.execute_batch(batch.data(caller)).await;
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(for_caller(request, caller)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(
+            requests
+                .into_iter()
+                .map(|request| for_caller(request, caller))
+                .collect(),
+        ),
+    };
+    let response = schema.execute_batch(batch).await;
     let graphql_response_json = prefers_graphql_response_json(headers);
     let refused = graphql_response_json && failed_before_execution(&response);
     let status = if refused {

@@ -23,7 +23,9 @@ use crate::config::{AdminKeys, CorsOrigins, Secret};
 use crate::db::Database;
 use crate::github::GithubApp;
 use crate::graphql::run_control::QueueSignal;
-use crate::graphql::{AppSchema, build_introspection_schema, build_schema_with};
+use crate::graphql::{
+    AppSchema, build_introspection_schema, build_schema_per_field, build_schema_with,
+};
 use crate::repr::Previews;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -109,6 +111,17 @@ impl AppState {
             Some(previews.clone()),
         );
         self.previews = previews;
+        self
+    }
+
+    /// The same state with every GraphQL field resolved by async-graphql, one future each
+    /// (the benchmark's baseline; see [`crate::graphql::plain`]).
+    pub fn resolving_every_field(mut self) -> Self {
+        self.schema = build_schema_per_field(
+            Some(self.db.clone()),
+            QueueSignal(self.queue.clone()),
+            Some(self.previews.clone()),
+        );
         self
     }
 

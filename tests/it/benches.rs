@@ -46,6 +46,8 @@ async fn bench_prints_its_tables() {
         "floor q/s",
         "p99",
         "(e) production datasets",
+        "per-field",
+        "a GraphQL request costs",
         "## deep pages: recipeRuns(first: 100), 200 runs; page 2 starts after row 100",
         "graphql keyset",
         "rest offset",

@@ -19,6 +19,7 @@ mod graphql_errors;
 mod graphql_http;
 mod graphql_keyset;
 mod graphql_mutations;
+mod graphql_plain;
 mod graphql_queries;
 mod hostile;
 mod logs;
