@@ -6,30 +6,19 @@
 //! ([`super::MAX_INTROSPECTION_DEPTH`]).
 
 use async_graphql::parser::parse_query;
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
 /// Whether the operation `query` would run (named `operation_name`, or its only one)
 /// selects nothing but introspection fields at its top level. Unparsable documents are
 /// not: the data schema reports their errors.
 pub fn is_introspection_only(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(document) = parse_query(query) else {
-        return false;
-    };
-    let operation: Option<&OperationDefinition> = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(&op.node),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| &op.node),
-        // A lone named operation may be run without naming it.
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| &op.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    operation.is_some_and(|op| only_meta_fields(&op.selection_set.node, &document, 0))
+    parse_query(query).is_ok_and(|document| introspection_only_in(&document, operation_name))
+}
+
+/// [`is_introspection_only`] for a document already parsed.
+pub fn introspection_only_in(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    super::documents::operation(document, operation_name)
+        .is_some_and(|op| only_meta_fields(&op.selection_set.node, document, 0))
 }
 
 /// Fragments may spread fragments; past this many levels the answer is "no".

@@ -10,6 +10,7 @@ pub(crate) mod connection;
 pub(crate) mod cursor;
 pub(crate) mod dataset;
 pub(crate) mod dataset_summary;
+pub mod documents;
 pub(crate) mod error;
 pub(crate) mod feedstock;
 pub mod introspection;

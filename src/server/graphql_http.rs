@@ -8,8 +8,9 @@
 
 use super::{AppState, playground};
 use crate::graphql::auth::Caller;
+use crate::graphql::documents::Documents;
 use crate::graphql::for_caller;
-use crate::graphql::introspection::is_introspection_only;
+use crate::graphql::introspection::introspection_only_in;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
 use axum::body::Bytes;
@@ -39,7 +40,7 @@ pub async fn get_graphql(
         );
     };
     let operation_name = params.get("operationName").cloned();
-    if is_mutation(query, operation_name.as_deref()) {
+    if is_mutation(&state.documents, query, operation_name.as_deref()) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             &headers,
@@ -107,22 +108,29 @@ pub async fn post_graphql(
 
 async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> Response {
     let caller = caller(state, headers);
-    let schema = if batch
-        .iter()
-        .all(|r| is_introspection_only(&r.query, r.operation_name.as_deref()))
-    {
+    let mut introspection_only = true;
+    let mut prepare = |mut request: Request| {
+        // Parsed once per distinct document; async-graphql still validates each request.
+        match state.documents.parse(&request.query) {
+            Some(document) => {
+                introspection_only &=
+                    introspection_only_in(&document, request.operation_name.as_deref());
+                request.set_parsed_query((*document).clone());
+            }
+            None => introspection_only = false,
+        }
+        for_caller(request, caller)
+    };
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+        BatchRequest::Batch(requests) => {
+            BatchRequest::Batch(requests.into_iter().map(&mut prepare).collect())
+        }
+    };
+    let schema = if introspection_only {
         &state.introspection_schema
     } else {
         &state.schema
-    };
-    let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(for_caller(request, caller)),
-        BatchRequest::Batch(requests) => BatchRequest::Batch(
-            requests
-                .into_iter()
-                .map(|request| for_caller(request, caller))
-                .collect(),
-        ),
     };
     let response = schema.execute_batch(batch).await;
     let graphql_response_json = prefers_graphql_response_json(headers);
@@ -178,8 +186,8 @@ pub(super) fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
 
 /// Whether the operation a GET would run is a mutation. Unparsable documents are left to
 /// the executor, which reports the syntax error.
-fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
+fn is_mutation(documents: &Documents, query: &str, operation_name: Option<&str>) -> bool {
+    let Some(document) = documents.parse(query) else {
         return false;
     };
     match &document.operations {

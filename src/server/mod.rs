@@ -63,6 +63,8 @@ pub struct AppState {
     pub check_runs: check_runs::CheckRunCache,
     /// The dataset preview (`/repr/xarray/`, `Dataset.summary`).
     pub previews: Previews,
+    /// GraphQL documents already parsed, by their text.
+    pub documents: crate::graphql::documents::Documents,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             cors_origins: CorsOrigins::Any,
             github: None,
             check_runs: Default::default(),
+            documents: Default::default(),
         }
     }
 
