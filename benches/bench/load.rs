@@ -25,7 +25,7 @@ pub enum Until {
 }
 
 /// What one run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Sample {
     /// Wall time from the first operation started to the last one answered.
     pub elapsed: Duration,

@@ -54,6 +54,10 @@ pub struct Args {
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 5)]
     pub duration_secs: u64,
+    /// How many times the read path measures each page's paths, taking turns (the median
+    /// round is shown).
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
     /// Requests (or queries) in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,

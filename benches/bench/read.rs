@@ -205,6 +205,13 @@ pub fn row(
     Ok(())
 }
 
+/// The round with the median rate.
+fn median(mut rounds: Vec<Sample>) -> Option<Sample> {
+    rounds.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+    let middle = rounds.len() / 2;
+    rounds.into_iter().nth(middle)
+}
+
 /// Loads the data set into `url`, serves it in this process and measures every page.
 pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
     let db = super::open(url).await?;
@@ -225,31 +232,42 @@ pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
     for case in CASES {
         let gql = graphql_request(addr, case, ids.clone());
         let rest = rest_request(addr, case, ids.clone());
-        probe(addr, &gql, case.page).await?;
-        probe(addr, &rest, case.page).await?;
-        let floor = load::calls(c, until, floor_call(&db, case.floor, ids.clone())).await?;
-        let sample = load::http(addr, c, until, gql, StatusCode::OK).await?;
-        row(out, case.page, "graphql", &sample, &floor)?;
-        let graphql_rate = sample.rate();
         // The same documents, every field through async-graphql's own future.
         let per_field = graphql_request(per_field_addr, case, ids.clone());
+        probe(addr, &gql, case.page).await?;
+        probe(addr, &rest, case.page).await?;
         probe(per_field_addr, &per_field, case.page).await?;
-        let sample = load::http(per_field_addr, c, until, per_field, StatusCode::OK).await?;
-        row(out, "", "per-field", &sample, &floor)?;
-        let per_field_rate = sample.rate();
-        let separate_floor = match case.rest_floor {
-            Some(sql) => Some(load::calls(c, until, floor_call(&db, sql, ids.clone())).await?),
-            None => None,
-        };
-        let rest_floor = separate_floor.as_ref().unwrap_or(&floor);
-        let sample = load::http(addr, c, until, rest.clone(), StatusCode::OK).await?;
-        row(out, "", "rest", &sample, rest_floor)?;
+        // Each path is measured `rounds` times, the paths taking turns, and the median
+        // round is shown: the machine's speed drifts (other builds), and turns keep the
+        // paths' figures comparable with each other.
+        let mut rounds: [Vec<Sample>; 5] = Default::default();
+        for _ in 0..args.rounds.max(1) {
+            let floor = floor_call(&db, case.floor, ids.clone());
+            rounds[0].push(load::calls(c, until, floor).await?);
+            rounds[1].push(load::http(addr, c, until, gql.clone(), StatusCode::OK).await?);
+            rounds[2].push(
+                load::http(per_field_addr, c, until, per_field.clone(), StatusCode::OK).await?,
+            );
+            if let Some(sql) = case.rest_floor {
+                let floor = floor_call(&db, sql, ids.clone());
+                rounds[3].push(load::calls(c, until, floor).await?);
+            }
+            rounds[4].push(load::http(addr, c, until, rest.clone(), StatusCode::OK).await?);
+        }
+        let [floors, graphqls, per_fields, rest_floors, rests] = rounds.map(median);
+        let floor = floors.unwrap_or_default();
+        let rest_floor = rest_floors.as_ref().unwrap_or(&floor);
+        let (graphql, per_field) = (graphqls.unwrap_or_default(), per_fields.unwrap_or_default());
+        let rest_sample = rests.unwrap_or_default();
+        row(out, case.page, "graphql", &graphql, &floor)?;
+        row(out, "", "per-field", &per_field, &floor)?;
+        row(out, "", "rest", &rest_sample, rest_floor)?;
         writeln!(
             out,
             "{:<32} a GraphQL request costs {:.2}x a REST one ({:.2}x per-field)",
             "",
-            sample.rate() / graphql_rate.max(1e-9),
-            sample.rate() / per_field_rate.max(1e-9),
+            rest_sample.rate() / graphql.rate().max(1e-9),
+            rest_sample.rate() / per_field.rate().max(1e-9),
         )?;
         // Asked again with the tag while nothing changed: 304, no statement.
         let tag = etag_of(addr, &rest).await?;
