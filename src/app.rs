@@ -119,7 +119,8 @@ impl App {
             .with_webhook_secret(config.webhook_secret.clone())
             .with_cors_origins(config.cors_origins.clone())
             .with_github(github.clone())
-            .with_previews(previews.clone());
+            .with_previews(previews.clone())
+            .with_subscriptions_shared(config.subscriptions_shared);
         let flows = FlowContext {
             db,
             app: config.app.clone(),

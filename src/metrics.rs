@@ -104,8 +104,20 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The whole scrape: the database's counts, this process's subscribers and its registry.
-pub async fn render(db: &Database) -> String {
+/// This process's subscriptions and the executions serving them (`graphql::live` counts
+/// them; they are shown at scrape time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscriptionCounts {
+    /// Subscriptions whose execution listens to the change bus, shared or private.
+    pub subscribers: usize,
+    /// Shared executions running (one per distinct selection with subscribers).
+    pub shared: usize,
+    /// Private executions running (`since` subscriptions, resyncs, one-off operations).
+    pub private: usize,
+}
+
+/// The whole scrape: the database's counts, this process's subscriptions and its registry.
+pub async fn render(db: &Database, subscriptions: SubscriptionCounts) -> String {
     let mut out = String::new();
     let up = db.ping().await.is_ok();
     gauge_header(&mut out, "pfo_database_up", "1 when the database answers");
@@ -156,7 +168,22 @@ pub async fn render(db: &Database) -> String {
         "pfo_subscriptions",
         "Live GraphQL subscriptions held by this process",
     );
-    let _ = writeln!(out, "pfo_subscriptions {}", db.changes().subscriber_count());
+    let _ = writeln!(out, "pfo_subscriptions {}", subscriptions.subscribers);
+    gauge_header(
+        &mut out,
+        "pfo_subscription_executions",
+        "Executions serving them: shared (one per distinct selection) or private",
+    );
+    let _ = writeln!(
+        out,
+        "pfo_subscription_executions{{kind=\"shared\"}} {}",
+        subscriptions.shared
+    );
+    let _ = writeln!(
+        out,
+        "pfo_subscription_executions{{kind=\"private\"}} {}",
+        subscriptions.private
+    );
     let mut registry_text = String::new();
     if encode(&mut registry_text, &METRICS.registry).is_ok() {
         out.push_str(&registry_text);

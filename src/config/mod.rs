@@ -104,6 +104,10 @@ pub struct Settings {
     /// Seconds a dataset preview is reused; changes of its dataset drop it sooner [default: 600]
     #[arg(long, env = "PFO_REPR_CACHE_TTL_SECS")]
     pub repr_cache_ttl_secs: Option<String>,
+    /// Whether subscribers of the same subscription share one execution (`false`: each runs
+    /// its own, the benchmarks' baseline) [default: true]
+    #[arg(long, env = "PFO_SUBSCRIPTIONS_SHARED")]
+    pub subscriptions_shared: Option<String>,
 }
 
 /// The same settings as read from a TOML file. Unknown keys are an error.
@@ -130,6 +134,7 @@ struct FileSettings {
     repr_allowed_prefixes: Option<Vec<String>>,
     repr_timeout_secs: Option<u64>,
     repr_cache_ttl_secs: Option<u64>,
+    subscriptions_shared: Option<bool>,
 }
 
 /// The GitHub App's identity; present only when both its id and key are configured.
@@ -161,6 +166,8 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// What the dataset preview may read, and for how long.
     pub repr: ReprSettings,
+    /// Whether subscribers of the same subscription share one execution (`graphql::live`).
+    pub subscriptions_shared: bool,
 }
 
 /// A setting that is missing, malformed or inconsistent.
@@ -272,6 +279,13 @@ impl Config {
             file_cache_ttl: file.repr_cache_ttl_secs,
         })?;
 
+        let subscriptions_shared = match (&settings.subscriptions_shared, file.subscriptions_shared)
+        {
+            (Some(text), _) => parse_bool("PFO_SUBSCRIPTIONS_SHARED", text)?,
+            (None, Some(shared)) => shared,
+            (None, None) => true,
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -282,7 +296,17 @@ impl Config {
             app,
             cors_origins,
             repr,
+            subscriptions_shared,
         })
+    }
+}
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`, any case).
+fn parse_bool(setting: &'static str, text: &str) -> Result<bool, ConfigError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(bad(setting, format!("`{text}` is not true or false"))),
     }
 }
 

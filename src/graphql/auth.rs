@@ -5,7 +5,7 @@ use super::error::ApiError;
 use async_graphql::{Context, ErrorExtensions, Guard};
 
 /// The identity of the caller of one request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Caller {
     /// No key, or a key that matched none of `PFO_ADMIN_API_KEYS`.
     #[default]

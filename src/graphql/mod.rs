@@ -14,6 +14,7 @@ pub mod documents;
 pub(crate) mod error;
 pub(crate) mod feedstock;
 pub mod introspection;
+pub mod live;
 pub(crate) mod loaders;
 pub mod plain;
 pub(crate) mod recipe_run;

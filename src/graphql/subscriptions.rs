@@ -2,19 +2,26 @@
 //! subscriber can resume without missing one (`since`: the last `updatedAt` it saw), and a
 //! subscriber too slow to keep up is told so and resynchronised from the database instead of
 //! silently skipping changes.
+//!
+//! Shared executions (`graphql::live`) pass request data the resolvers honour
+//! ([`super::live::hooks`]): they say when they listen, record where a run stream stands
+//! after each item, and a [`Resync`] makes a resolver report the lag first and catch up from
+//! the given point before going live.
 
 use super::dataset::Dataset;
 use super::error::{OrGql, db};
+use super::live::hooks::{OnListening, ResumeTap, Resync};
 use super::recipe_run::RecipeRun;
 use super::webhook_delivery::WebhookDelivery;
+use crate::db::RunScope;
 use crate::db::changes::Change;
-use crate::db::entities::recipe_run;
-use crate::db::{Database, RunScope};
 use async_graphql::futures_util::Stream;
 use async_graphql::{Context, Error, Result, Subscription};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use cursor::Cursor;
 use tokio::sync::broadcast::error::RecvError;
+
+mod cursor;
 
 /// At most this many missed runs are replayed at once (on resume or after lagging).
 pub const MAX_REPLAY: u64 = 1000;
@@ -23,58 +30,26 @@ pub const MAX_REPLAY: u64 = 1000;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-/// Where a subscriber is in the stream of run changes: the newest `updatedAt` sent (where a
-/// resync resumes) and, per run, the last change sent — so a change reaching it twice (by
-/// replay and live, or again after a resync) is sent once, without trusting that replicas'
-/// clocks agree on the order of changes to different runs.
-struct Cursor {
-    at: DateTime<Utc>,
-    sent: HashMap<i32, DateTime<Utc>>,
-}
-
-/// Past this many remembered runs, those older than [`FORGET_AFTER`] behind the cursor are
-/// forgotten (a repeat of such an old change is then possible, never a loss).
-const MAX_REMEMBERED: usize = 10_000;
-const FORGET_AFTER: chrono::Duration = chrono::Duration::minutes(10);
-
-impl Cursor {
-    fn new(at: DateTime<Utc>) -> Self {
-        Cursor {
-            at,
-            sent: HashMap::new(),
-        }
-    }
-
-    /// Whether `run`'s change is new to this subscriber (and records it).
-    fn admit(&mut self, run: &recipe_run::Model) -> bool {
-        if self
-            .sent
-            .get(&run.id)
-            .is_some_and(|last| run.updated_at <= *last)
-        {
-            return false;
-        }
-        self.sent.insert(run.id, run.updated_at);
-        self.at = self.at.max(run.updated_at);
-        if self.sent.len() > MAX_REMEMBERED {
-            let horizon = self.at - FORGET_AFTER;
-            self.sent.retain(|_, at| *at >= horizon);
-        }
-        true
+/// Tells a live execution (if this is one) that the resolver now listens to the change bus.
+fn listening(ctx: &Context<'_>) {
+    if let Some(on_listening) = ctx.data_opt::<OnListening>() {
+        on_listening.call();
     }
 }
 
-/// The runs of `scope` changed at or after the cursor that it has not sent yet.
-async fn replay(db: &Database, scope: RunScope, cursor: &mut Cursor) -> Result<Vec<RecipeRun>> {
-    let rows = db
-        .runs_changed_since(scope, cursor.at, MAX_REPLAY)
-        .await
-        .or_gql()?;
-    Ok(rows
-        .into_iter()
-        .filter(|run| cursor.admit(run))
-        .map(RecipeRun::one)
-        .collect())
+/// Records where the stream stands for a shared execution (nothing otherwise).
+fn publish(tap: Option<&ResumeTap>, cursor: &Cursor) {
+    if let Some(tap) = tap {
+        tap.set(cursor.position());
+    }
+}
+
+/// The error a subscriber that fell `missed` changes behind receives; `then` says what
+/// happens next.
+fn lagged(missed: u64, then: &str) -> Error {
+    Error::new(format!(
+        "this subscription fell {missed} changes behind; {then}"
+    ))
 }
 
 #[Subscription]
@@ -96,37 +71,58 @@ impl SubscriptionRoot {
             feedstock_id,
             bakery_id,
         };
+        let tap = ctx.data_opt::<ResumeTap>().cloned();
+        // Taking over from a shared execution this subscriber fell behind.
+        let resync = ctx.data_opt::<Resync>().cloned();
         let mut events = db.changes().subscribe(&db).await;
+        listening(ctx);
+        let (mut cursor, missed) = match resync {
+            Some(Resync {
+                missed,
+                resume: Some(resume),
+            }) => (Cursor::resume(resume), Some(missed)),
+            Some(Resync {
+                missed,
+                resume: None,
+            }) => (Cursor::new(since.unwrap_or_else(Utc::now)), Some(missed)),
+            None => (Cursor::new(since.unwrap_or_else(Utc::now)), None),
+        };
         Ok(async_stream::stream! {
-            let mut cursor = Cursor::new(since.unwrap_or_else(Utc::now));
-            if since.is_some() {
-                match replay(&db, scope, &mut cursor).await {
-                    Ok(runs) => for run in runs { yield Ok(run); },
-                    Err(e) => yield Err(e),
-                }
+            publish(tap.as_ref(), &cursor);
+            let mut catch_up = since.is_some();
+            if let Some(missed) = missed {
+                let from = cursor.at.to_rfc3339();
+                yield Err(lagged(missed, &format!("resynchronising from {from}")));
+                catch_up = true;
             }
             loop {
+                if catch_up {
+                    catch_up = false;
+                    // A live change may arrive again afterwards: the cursor sends it once.
+                    match db.runs_changed_since(scope, cursor.at, MAX_REPLAY).await.or_gql() {
+                        Ok(rows) => for run in rows {
+                            if cursor.admit(&run) {
+                                publish(tap.as_ref(), &cursor);
+                                yield Ok(RecipeRun::one(run));
+                            }
+                        },
+                        Err(e) => yield Err(e),
+                    }
+                }
                 match events.recv().await {
                     Ok(Change::Run(run)) => {
                         // A replay may already have sent this change.
                         if scope.contains(&run) && cursor.admit(&run) {
+                            publish(tap.as_ref(), &cursor);
                             yield Ok(RecipeRun::one(run));
                         }
                     }
-                    Ok(Change::Resync) => match replay(&db, scope, &mut cursor).await {
-                        Ok(runs) => for run in runs { yield Ok(run); },
-                        Err(e) => yield Err(e),
-                    },
+                    Ok(Change::Resync) => catch_up = true,
                     Ok(_) => {}
                     Err(RecvError::Lagged(missed)) => {
-                        yield Err(Error::new(format!(
-                            "this subscription fell {missed} changes behind; resynchronising from {}",
-                            cursor.at.to_rfc3339()
-                        )));
-                        match replay(&db, scope, &mut cursor).await {
-                            Ok(runs) => for run in runs { yield Ok(run); },
-                            Err(e) => yield Err(e),
-                        }
+                        let from = cursor.at.to_rfc3339();
+                        yield Err(lagged(missed, &format!("resynchronising from {from}")));
+                        catch_up = true;
                     }
                     Err(RecvError::Closed) => break,
                 }
@@ -141,8 +137,13 @@ impl SubscriptionRoot {
         feedstock_id: Option<i32>,
     ) -> Result<impl Stream<Item = Result<Dataset>> + use<>> {
         let db = db(ctx)?.clone();
+        let resync = ctx.data_opt::<Resync>().map(|resync| resync.missed);
         let mut events = db.changes().subscribe(&db).await;
+        listening(ctx);
         Ok(async_stream::stream! {
+            if let Some(missed) = resync {
+                yield Err(lagged(missed, "query `datasets` to catch up"));
+            }
             loop {
                 match events.recv().await {
                     Ok(Change::Dataset(dataset)) => {
@@ -152,9 +153,7 @@ impl SubscriptionRoot {
                     }
                     Ok(_) => {}
                     Err(RecvError::Lagged(missed)) => {
-                        yield Err(Error::new(format!(
-                            "this subscription fell {missed} changes behind; query `datasets` to catch up"
-                        )));
+                        yield Err(lagged(missed, "query `datasets` to catch up"));
                     }
                     Err(RecvError::Closed) => break,
                 }
@@ -170,8 +169,13 @@ impl SubscriptionRoot {
         feedstock_id: Option<i32>,
     ) -> Result<impl Stream<Item = Result<WebhookDelivery>> + use<>> {
         let db = db(ctx)?.clone();
+        let resync = ctx.data_opt::<Resync>().map(|resync| resync.missed);
         let mut events = db.changes().subscribe(&db).await;
+        listening(ctx);
         Ok(async_stream::stream! {
+            if let Some(missed) = resync {
+                yield Err(lagged(missed, "query `webhookDeliveries` to catch up"));
+            }
             loop {
                 match events.recv().await {
                     Ok(Change::Delivery(delivery)) => {
@@ -181,9 +185,7 @@ impl SubscriptionRoot {
                     }
                     Ok(_) => {}
                     Err(RecvError::Lagged(missed)) => {
-                        yield Err(Error::new(format!(
-                            "this subscription fell {missed} changes behind; query `webhookDeliveries` to catch up"
-                        )));
+                        yield Err(lagged(missed, "query `webhookDeliveries` to catch up"));
                     }
                     Err(RecvError::Closed) => break,
                 }

@@ -12,7 +12,7 @@ pub async fn metrics(State(state): State<AppState>) -> axum::response::Response 
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        crate::metrics::render(&state.db).await,
+        crate::metrics::render(&state.db, state.live.counts()).await,
     )
         .into_response()
 }

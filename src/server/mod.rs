@@ -22,6 +22,7 @@ pub mod ws;
 use crate::config::{AdminKeys, CorsOrigins, Secret};
 use crate::db::Database;
 use crate::github::GithubApp;
+use crate::graphql::live::Live;
 use crate::graphql::run_control::QueueSignal;
 use crate::graphql::{
     AppSchema, build_introspection_schema, build_schema_per_field, build_schema_with,
@@ -80,6 +81,8 @@ pub struct AppStateInner {
     pub previews: Previews,
     /// GraphQL documents already parsed, by their text.
     pub documents: crate::graphql::documents::Documents,
+    /// The subscriptions' executions, shared by subscribers of the same selection.
+    pub live: Live,
 }
 
 impl AppState {
@@ -105,12 +108,20 @@ impl AppState {
             github: None,
             check_runs: Default::default(),
             documents: Default::default(),
+            live: Live::new(true),
         }))
     }
 
     /// The fields to change while the state is being built (copied if already shared).
     fn parts(&mut self) -> &mut AppStateInner {
         Arc::make_mut(&mut self.0)
+    }
+
+    /// Shares subscriptions' executions when `shared` (the default), else runs each
+    /// subscriber's own (`PFO_SUBSCRIPTIONS_SHARED=false`).
+    pub fn with_subscriptions_shared(mut self, shared: bool) -> Self {
+        self.parts().live = Live::new(shared);
+        self
     }
 
     /// Closes websockets that send no `connection_init` within `timeout` (default

@@ -5,15 +5,21 @@
 //!
 //! - `graphql-transport-ws` (the `graphql-ws` library): served by [`transport`], which
 //!   follows the protocol's close codes to the letter (4400, 4401, 4403, 4408, 4409, 4429).
-//! - `graphql-ws` (the legacy subscriptions-transport-ws): served by async-graphql's own
-//!   implementation.
+//! - `graphql-ws` (the legacy subscriptions-transport-ws): served by [`legacy`], which
+//!   answers as async-graphql's own implementation did.
+//!
+//! Both execute through the multiplexer ([`crate::graphql::live`]): subscribers of the same
+//! subscription share one execution, and each writes its own envelope ([`envelope`])
+//! around the result text they share.
 //!
 //! The admin key may come in the `connection_init` payload (`{"authorization": "Bearer
 //! <key>"}` or `{"x-api-key": "<key>"}`) or, for clients that can set them, in the upgrade
 //! request's headers, exactly as over HTTP. A valid key makes the whole connection
 //! [`Caller::Admin`]; a wrong key in `connection_init` is refused.
 
+mod envelope;
 mod goodbye;
+mod legacy;
 mod transport;
 
 pub use goodbye::{GOING_AWAY, Goodbyes};
@@ -22,11 +28,8 @@ use super::AppState;
 use super::graphql_http::caller;
 use crate::config::AdminKeys;
 use crate::graphql::auth::Caller;
-use async_graphql::futures_util::{SinkExt, StreamExt, future};
-use async_graphql::http::{WebSocket as GraphQLWebSocket, WebSocketProtocols, WsMessage};
-use async_graphql::{Data, Error};
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -70,7 +73,7 @@ pub async fn graphql_ws(
         }
         Some(GRAPHQL_WS) => {
             let open = state.goodbyes.open();
-            upgrade.on_upgrade(move |socket| legacy(socket, state, caller, open))
+            upgrade.on_upgrade(move |socket| legacy::serve(socket, state, caller, open))
         }
         _ => (
             StatusCode::BAD_REQUEST,
@@ -129,75 +132,6 @@ pub(crate) fn init_caller(
     } else {
         Err(InitRefusal::Forbidden)
     }
-}
-
-/// The legacy `graphql-ws` protocol, through async-graphql (a wrong key is answered with
-/// `connection_error`, as that protocol has no close codes). The connection ends with a
-/// close frame: 1000 after `connection_terminate` or the client's own close, 1001 when the
-/// server stops.
-async fn legacy(socket: WebSocket, state: AppState, caller: Caller, mut open: goodbye::Open) {
-    let keys = state.admin_keys.clone();
-    let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|message| future::ready(message.is_ok()))
-        .filter_map(|message| {
-            future::ready(match message {
-                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
-            })
-        });
-    let mut output = GraphQLWebSocket::new(
-        state.schema.clone(),
-        input,
-        WebSocketProtocols::SubscriptionsTransportWS,
-    )
-    .on_connection_init(move |payload: Value| async move {
-        let caller = match init_caller(&keys, Some(&payload), caller) {
-            Ok(caller) => caller,
-            Err(InitRefusal::Forbidden) => {
-                tracing::info!("websocket connection refused: wrong admin key");
-                return Err(Error::new("Forbidden"));
-            }
-            Err(InitRefusal::Invalid(message)) => return Err(Error::new(message)),
-        };
-        tracing::debug!(
-            admin = caller == Caller::Admin,
-            "legacy websocket initialised"
-        );
-        let mut data = Data::default();
-        data.insert(caller);
-        Ok(data)
-    })
-    .map(|message| match message {
-        WsMessage::Text(text) => Message::Text(text.into()),
-        WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })),
-    });
-    let mut close = CloseFrame {
-        code: goodbye::NORMAL,
-        reason: "".into(),
-    };
-    loop {
-        tokio::select! {
-            message = output.next() => match message {
-                Some(message) => {
-                    if sink.send(message).await.is_err() {
-                        return;
-                    }
-                }
-                None => break,
-            },
-            () = open.stopping() => {
-                close = CloseFrame { code: GOING_AWAY, reason: "Server shutting down".into() };
-                break;
-            }
-        }
-    }
-    // Answers a client's close, or closes after `connection_terminate` / at shutdown.
-    let _ = sink.send(Message::Close(Some(close))).await;
 }
 
 #[cfg(test)]

@@ -139,9 +139,9 @@ async fn transport_ws_delivers_a_feedstocks_runs(app: TestApp) {
     // The client completes it: the server sends nothing more for it (not even `complete`).
     ws.send(json!({"type": "complete", "id": "runs"})).await;
     assert_eq!(ws.round_trip().await, Vec::<Value>::new());
-    wait_for_subscribers(app.db(), 0).await;
+    wait_for_subscribers(&app, 0).await;
     ws.subscribe("check", RUNS, json!({"id": run})).await;
-    wait_for_subscribers(app.db(), 1).await;
+    wait_for_subscribers(&app, 1).await;
     set_status(&app, run, "QUEUED").await;
     assert_eq!(run_of(&ws.next("check").await), (run, "QUEUED".into()));
 
@@ -227,7 +227,7 @@ async fn admin_key_in_connection_init(app: TestApp) {
         ws.subscribe("d", DELIVERIES, json!({})).await;
         clients.push(ws);
     }
-    wait_for_subscribers(app.db(), clients.len()).await;
+    wait_for_subscribers(&app, clients.len()).await;
 
     let body = with_repository(fixture("pull_request/opened.payload.json"), "a/b-feedstock");
     let reply = app.deliver("pull_request", "guid-ws-1", &body).await;

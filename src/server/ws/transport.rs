@@ -1,5 +1,6 @@
 //! `graphql-transport-ws` (<https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md>),
-//! implemented directly over [`async_graphql::Schema::execute_stream`].
+//! implemented directly over the multiplexer ([`crate::graphql::live`]), which runs
+//! `Schema::execute_stream` once per distinct subscription.
 //!
 //! Written here rather than wrapped around async-graphql's own `WebSocket` stream because
 //! the parts that one gets wrong (the connection-init timeout, 4401 before the ack, 4409 on
@@ -10,16 +11,19 @@
 //! deadline — and a map of active ids, each with the handle that stops its stream.
 
 use crate::graphql::auth::Caller;
+use crate::graphql::live::Output;
 use crate::server::AppState;
+use async_graphql::Request;
 use async_graphql::futures_util::stream::{self, AbortHandle, BoxStream, SelectAll};
 use async_graphql::futures_util::{SinkExt, StreamExt, stream::abortable};
-use async_graphql::{Request, Response};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde::Deserialize;
 use serde_json::error::Category;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use super::envelope::envelope;
 use super::goodbye::{GOING_AWAY, Open};
 use super::{InitRefusal, init_caller};
 
@@ -71,7 +75,7 @@ struct Outcome {
     /// Whether this is the first result (a refused request is an `error`, not a `next`).
     first: bool,
     /// A result, or `None` when the stream ended by itself.
-    response: Option<Response>,
+    output: Option<Arc<Output>>,
 }
 
 /// How the connection ends.
@@ -251,17 +255,17 @@ impl Connection {
     /// Starts operation `id`; its results arrive through `self.results`.
     fn start(&mut self, id: String, request: Request) {
         tracing::debug!(%id, operation = ?request.operation_name, "operation started");
-        let responses = self
+        let outputs = self
             .state
-            .schema
-            .execute_stream(request.data(self.caller))
+            .live
+            .stream(&self.state.schema, request, self.caller)
             .enumerate();
         let tagged = {
             let id = id.clone();
-            responses.map(move |(n, response)| Outcome {
+            outputs.map(move |(n, output)| Outcome {
                 id: id.clone(),
                 first: n == 0,
-                response: Some(response),
+                output: Some(output),
             })
         }
         .chain(stream::once({
@@ -270,7 +274,7 @@ impl Connection {
                 Outcome {
                     id,
                     first: false,
-                    response: None,
+                    output: None,
                 }
             }
         }));
@@ -281,12 +285,8 @@ impl Connection {
 
     /// The message for an operation's result or end (nothing for a stopped operation).
     fn on_outcome(&mut self, outcome: Outcome) -> Option<String> {
-        let Outcome {
-            id,
-            first,
-            response,
-        } = outcome;
-        let Some(response) = response else {
+        let Outcome { id, first, output } = outcome;
+        let Some(output) = output else {
             return self
                 .active
                 .remove(&id)
@@ -295,45 +295,15 @@ impl Connection {
         if !self.active.contains_key(&id) {
             return None;
         }
-        if first && refused(&response) {
+        if first && let Some(errors) = &output.refusal {
             // `error` ends the operation: no `complete` follows.
             if let Some(handle) = self.active.remove(&id) {
                 handle.abort();
             }
-            return Some(
-                json!({"type": "error", "id": id, "payload": response.errors}).to_string(),
-            );
+            return Some(envelope("error", &id, errors));
         }
-        // Written straight to text: no JSON tree is built per subscriber and result.
-        let next = Next {
-            kind: "next",
-            id: &id,
-            payload: &response,
-        };
-        match serde_json::to_string(&next) {
-            Ok(text) => Some(text),
-            Err(e) => {
-                tracing::error!(%id, error = %e, "cannot serialise a result");
-                None
-            }
-        }
+        Some(envelope("next", &id, &output.payload))
     }
-}
-
-/// A `next` message, serialised without an intermediate `serde_json::Value`.
-#[derive(serde::Serialize)]
-struct Next<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    id: &'a str,
-    payload: &'a Response,
-}
-
-/// A request refused before execution (parse or validation): no data, no error on a field.
-fn refused(response: &Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// `reason`, cut at a character boundary to fit a close frame.

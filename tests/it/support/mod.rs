@@ -68,6 +68,7 @@ pub fn test_config(database_url: &str) -> Config {
             timeout: Duration::from_secs(3),
             ..ReprSettings::default()
         },
+        subscriptions_shared: true,
     }
 }
 

@@ -4,7 +4,6 @@
 use super::TestApp;
 use async_graphql::futures_util::{SinkExt, StreamExt};
 use axum::Router;
-use pangeo_forge_orchestrator::db::Database;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -47,19 +46,21 @@ impl TestApp {
     }
 }
 
-/// Waits until this process holds exactly `n` event subscribers: the subscriptions'
-/// resolvers ran (so later changes reach them), and stopped ones were dropped.
-pub async fn wait_for_subscribers(db: &Database, n: usize) {
+/// Waits until `app` holds exactly `n` live subscriptions: their executions listen to the
+/// change bus (so later changes reach them), and stopped ones were dropped (`/metrics`
+/// shows the same count as `pfo_subscriptions`).
+pub async fn wait_for_subscribers(app: &TestApp, n: usize) {
+    let live = &app.orchestrator.state().live;
     tokio::time::timeout(WAIT, async {
-        while db.changes().subscriber_count() != n {
+        while live.counts().subscribers != n {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
     .await
     .unwrap_or_else(|_| {
         panic!(
-            "{} subscribers after {WAIT:?}, expected {n}",
-            db.changes().subscriber_count()
+            "{:?} after {WAIT:?}, expected {n} subscribers",
+            live.counts()
         )
     });
 }
