@@ -10,6 +10,7 @@
 
 mod close_codes;
 mod goodbye;
+mod sharing;
 
 use crate::both_engines;
 use crate::sample::SHA_A;
@@ -24,7 +25,7 @@ use serde_json::{Value, json};
 /// Before anything a test makes.
 const EPOCH: &str = "1970-01-01T00:00:00Z";
 
-const RUNS: &str = r#"subscription($id: Int, $feedstockId: Int, $since: DateTime) {
+pub(crate) const RUNS: &str = r#"subscription($id: Int, $feedstockId: Int, $since: DateTime) {
     recipeRunUpdated(id: $id, feedstockId: $feedstockId, since: $since) { id status feedstock { id } updatedAt }
 }"#;
 
@@ -32,7 +33,7 @@ const CREATE_RUN: &str = r#"mutation($input: CreateRecipeRunInput!) {
     createRecipeRun(input: $input) { id updatedAt }
 }"#;
 
-const SET_STATUS: &str = r#"mutation($id: Int!, $status: RecipeRunStatus!, $conclusion: RecipeRunConclusion) {
+pub(crate) const SET_STATUS: &str = r#"mutation($id: Int!, $status: RecipeRunStatus!, $conclusion: RecipeRunConclusion) {
     updateRecipeRun(id: $id, input: {status: $status, conclusion: $conclusion}) { id updatedAt }
 }"#;
 
@@ -93,7 +94,7 @@ fn id_and_time(run: &Value) -> (i64, String) {
 }
 
 /// The variables of [`SET_STATUS`] (a completed run succeeded).
-fn status_variables(id: i64, status: &str) -> Value {
+pub(crate) fn status_variables(id: i64, status: &str) -> Value {
     let conclusion = (status == "COMPLETED").then_some("SUCCESS");
     json!({"id": id, "status": status, "conclusion": conclusion})
 }
@@ -105,7 +106,7 @@ pub async fn set_status(app: &TestApp, id: i64, status: &str) {
 }
 
 /// The run a `recipeRunUpdated` result carries: (id, status).
-fn run_of(data: &Value) -> (i64, String) {
+pub(crate) fn run_of(data: &Value) -> (i64, String) {
     let run = &data["recipeRunUpdated"];
     let id = run["id"]
         .as_i64()
@@ -210,7 +211,7 @@ async fn since_replays_changes_made_before_subscribing(app: TestApp) {
     assert_eq!(ws.round_trip().await, Vec::<Value>::new());
 }
 
-const DELIVERIES: &str = "subscription { webhookDeliveryUpdated { guid payload } }";
+pub(crate) const DELIVERIES: &str = "subscription { webhookDeliveryUpdated { guid payload } }";
 
 async fn admin_key_in_connection_init(app: TestApp) {
     let server = app.serve().await;

@@ -137,6 +137,20 @@ impl WsClient {
         }
     }
 
+    /// The next message as the server wrote it, which must be a text message.
+    pub async fn text(&mut self) -> String {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("nothing received in {WAIT:?}"));
+            match message {
+                Some(Ok(Message::Text(text))) => return text.as_str().to_owned(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+    }
+
     /// The next message, which must be JSON.
     pub async fn json(&mut self) -> Value {
         match self.receive().await {
