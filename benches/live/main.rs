@@ -1,6 +1,7 @@
 //! `cargo bench --bench live -- [--database-url URL] [--subscribers 1000,10000]
-//! [--changes 20] [--two-replicas]`: GraphQL subscribers one `serve` holds, how fast a
-//! committed change reaches all of them, and what an idle subscriber costs. The logic is
+//! [--distinct 1,10,100] [--changes 20] [--two-replicas]`: GraphQL subscribers one `serve`
+//! holds, how fast a committed change reaches all of them, and what an idle subscriber
+//! costs — shared over D distinct selections, beside the unshared baseline. The logic is
 //! in `mod.rs` (shared with `tests/it/benches.rs`); this file parses the options and
 //! prints the table.
 

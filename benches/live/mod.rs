@@ -10,6 +10,12 @@
 //! client's receipt. Memory per idle subscriber is the server's RSS growth divided by N.
 //! Figures are printed, never asserted.
 //!
+//! With `--distinct D` the N clients subscribe to D different selections (client i to
+//! `subscription { s<i mod D>: recipeRunUpdated { id updatedAt } }`: an alias apart, so every
+//! selection receives every change), which the server executes once each. Each row also
+//! shows the baseline, measured in the same run: a server started with
+//! `PFO_SUBSCRIPTIONS_SHARED=false`, where each of the N subscribers runs its own execution.
+//!
 //! `main.rs` runs [`run`]; `tests/it/benches.rs` includes this file with `#[path]` and runs
 //! it with a handful of subscribers.
 
@@ -34,6 +40,9 @@ pub struct Args {
     /// Subscriber counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     pub subscribers: Vec<usize>,
+    /// Distinct selections the subscribers are spread over, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub distinct: Vec<usize>,
     /// Changes made per measurement.
     #[arg(long, default_value_t = 20)]
     pub changes: usize,
@@ -65,11 +74,12 @@ impl Drop for Replica {
     }
 }
 
-fn spawn_replica(url: &str, dir: &Path) -> Result<Replica> {
+fn spawn_replica(url: &str, dir: &Path, shared: bool) -> Result<Replica> {
     let mut child = Command::new(BINARY)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .current_dir(dir)
         .env("DATABASE_URL", url)
+        .env("PFO_SUBSCRIPTIONS_SHARED", shared.to_string())
         .env("PFO_ADMIN_API_KEYS", ADMIN_KEY)
         // Only the "listening on http://…" line of `App::run` above warn.
         .env("RUST_LOG", "warn,pangeo_forge_orchestrator::app=info")
@@ -141,9 +151,10 @@ async fn graphql(address: &str, query: &str, variables: Value) -> Result<Value> 
     Ok(value["data"].clone())
 }
 
-/// One subscribed client: returns a channel of receipt (updatedAt, received) pairs.
+/// One subscribed client (to selection `selection`): sends (updatedAt, received) pairs.
 async fn subscriber(
     address: String,
+    selection: usize,
     received: tokio::sync::mpsc::UnboundedSender<(String, Instant)>,
     ready: tokio::sync::mpsc::UnboundedSender<()>,
 ) -> Result<()> {
@@ -155,16 +166,18 @@ async fn subscriber(
     ))
     .await?;
     let _ack = ws.next().await;
-    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {
-        "query": "subscription { recipeRunUpdated { id updatedAt } }"}});
+    let query = format!("subscription {{ s{selection}: recipeRunUpdated {{ id updatedAt }} }}");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
     ws.send(Message::text(subscribe.to_string())).await?;
     let _ = ready.send(());
     while let Some(Ok(message)) = ws.next().await {
         if let Message::Text(text) = message {
             let at = Instant::now();
             if let Ok(value) = serde_json::from_str::<Value>(&text)
-                && let Some(updated) =
-                    value["payload"]["data"]["recipeRunUpdated"]["updatedAt"].as_str()
+                && let Some(run) = value["payload"]["data"]
+                    .as_object()
+                    .and_then(|data| data.values().next())
+                && let Some(updated) = run["updatedAt"].as_str()
             {
                 let _ = received.send((updated.to_owned(), at));
             }
@@ -180,60 +193,77 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Runs the benchmark and returns the report to print.
-pub async fn run(bench: Args) -> Result<String> {
-    let dir = tempfile::tempdir()?;
-    let database_url = bench
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
-    if bench.two_replicas && !database_url.starts_with("postgres") {
-        bail!("--two-replicas needs a PostgreSQL --database-url");
-    }
-    let writer = spawn_replica(&database_url, dir.path())?;
-    let reader = if bench.two_replicas {
-        Some(spawn_replica(&database_url, dir.path())?)
-    } else {
-        None
-    };
-    let listen = reader.as_ref().unwrap_or(&writer);
-    // A bakery, a feedstock and one run to change.
-    let bakery = graphql(&writer.address, r#"mutation { createBakery(input: {name: "bench", region: "local", description: "bench"}) { id } }"#, json!({})).await?;
-    let feedstock = graphql(
-        &writer.address,
-        r#"mutation { createFeedstock(input: {spec: "bench/bench-feedstock"}) { id } }"#,
-        json!({}),
-    )
-    .await?;
-    let run = graphql(
-        &writer.address,
-        "mutation($b: Int!, $f: Int!) { createRecipeRun(input: {recipeId: \"r\", bakeryId: $b, feedstockId: $f, headSha: \"0000000000000000000000000000000000000000\", version: \"\"}) { id } }",
-        json!({"b": bakery["createBakery"]["id"], "f": feedstock["createFeedstock"]["id"]}),
-    )
-    .await?;
-    let run_id = run["createRecipeRun"]["id"].clone();
+/// What one measurement found.
+#[derive(Clone, Copy)]
+struct Figures {
+    held: usize,
+    connect_secs: f64,
+    p50: f64,
+    p99: f64,
+    kib_per_subscriber: f64,
+}
 
-    let mut report = format!(
-        "live updates — {} replica(s), database {}\n{:>12} {:>10} {:>12} {:>10} {:>10} {:>14}\n",
-        if bench.two_replicas { 2 } else { 1 },
-        database_url.split(':').next().unwrap_or("?"),
-        "subscribers",
-        "held",
-        "connect s",
-        "p50 ms",
-        "p99 ms",
-        "KiB/idle sub"
-    );
-    for &n in &bench.subscribers {
+/// The replicas of one setup and the run they change.
+struct Setup {
+    writer: Replica,
+    reader: Option<Replica>,
+    run_id: Value,
+}
+
+impl Setup {
+    /// Spawns the replicas (sharing subscriptions or not) and makes a bakery, a feedstock and
+    /// a run named after `label` (the database may hold another setup's).
+    async fn start(
+        bench: &Args,
+        url: &str,
+        dir: &Path,
+        shared: bool,
+        label: &str,
+    ) -> Result<Setup> {
+        let writer = spawn_replica(url, dir, shared)?;
+        let reader = if bench.two_replicas {
+            Some(spawn_replica(url, dir, shared)?)
+        } else {
+            None
+        };
+        let bakery = graphql(
+            &writer.address,
+            "mutation($n: String!) { createBakery(input: {name: $n, region: \"local\", description: \"bench\"}) { id } }",
+            json!({"n": format!("bench-{label}")}),
+        )
+        .await?;
+        let feedstock = graphql(
+            &writer.address,
+            "mutation($s: String!) { createFeedstock(input: {spec: $s}) { id } }",
+            json!({"s": format!("bench/{label}-feedstock")}),
+        )
+        .await?;
+        let run = graphql(
+            &writer.address,
+            "mutation($b: Int!, $f: Int!) { createRecipeRun(input: {recipeId: \"r\", bakeryId: $b, feedstockId: $f, headSha: \"0000000000000000000000000000000000000000\", version: \"\"}) { id } }",
+            json!({"b": bakery["createBakery"]["id"], "f": feedstock["createFeedstock"]["id"]}),
+        )
+        .await?;
+        Ok(Setup {
+            writer,
+            reader,
+            run_id: run["createRecipeRun"]["id"].clone(),
+        })
+    }
+
+    /// `n` subscribers over `distinct` selections, then `changes` changes.
+    async fn measure(&self, n: usize, distinct: usize, changes: usize) -> Result<Figures> {
+        let listen = self.reader.as_ref().unwrap_or(&self.writer);
         let pid = listen.child.id();
         let rss_before = rss_kib(pid).unwrap_or(0);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
         let started = Instant::now();
         let mut clients = tokio::task::JoinSet::new();
-        for _ in 0..n {
+        for i in 0..n {
             clients.spawn(subscriber(
                 listen.address.clone(),
+                i % distinct.max(1),
                 tx.clone(),
                 ready_tx.clone(),
             ));
@@ -248,19 +278,19 @@ pub async fn run(bench: Args) -> Result<String> {
         let connect_secs = started.elapsed().as_secs_f64();
         tokio::time::sleep(Duration::from_millis(500)).await;
         let rss_idle = rss_kib(pid).unwrap_or(0);
-        let per_sub = rss_idle.saturating_sub(rss_before) as f64 / held.max(1) as f64;
+        let kib_per_subscriber = rss_idle.saturating_sub(rss_before) as f64 / held.max(1) as f64;
 
         let mut latencies = Vec::new();
-        for change in 0..bench.changes {
+        for change in 0..changes {
             let status = if change % 2 == 0 {
                 "IN_PROGRESS"
             } else {
                 "QUEUED"
             };
             let changed = graphql(
-                &writer.address,
+                &self.writer.address,
                 "mutation($id: Int!, $s: RecipeRunStatus!) { updateRecipeRun(id: $id, input: {status: $s}) { updatedAt } }",
-                json!({"id": run_id, "s": status}),
+                json!({"id": self.run_id, "s": status}),
             )
             .await?;
             let updated = changed["updateRecipeRun"]["updatedAt"]
@@ -285,20 +315,80 @@ pub async fn run(bench: Args) -> Result<String> {
             }
         }
         latencies.sort_by(|a, b| a.total_cmp(b));
-        report.push_str(&format!(
-            "{:>12} {:>10} {:>12.2} {:>10.1} {:>10.1} {:>14.1}\n",
-            n,
-            held,
-            connect_secs,
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99),
-            per_sub
-        ));
         clients.abort_all();
         while clients.join_next().await.is_some() {}
         tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(Figures {
+            held,
+            connect_secs,
+            p50: percentile(&latencies, 0.50),
+            p99: percentile(&latencies, 0.99),
+            kib_per_subscriber,
+        })
     }
-    drop(reader);
-    drop(writer);
+}
+
+/// Runs the benchmark and returns the report to print.
+pub async fn run(bench: Args) -> Result<String> {
+    let dir = tempfile::tempdir()?;
+    let database_url = bench
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
+    if bench.two_replicas && !database_url.starts_with("postgres") {
+        bail!("--two-replicas needs a PostgreSQL --database-url");
+    }
+    // Shared first, then the baseline; one setup at a time, so each has the machine.
+    let shared = Setup::start(&bench, &database_url, dir.path(), true, "shared").await?;
+    let mut rows = Vec::new();
+    for &n in &bench.subscribers {
+        for &distinct in &bench.distinct {
+            rows.push((
+                n,
+                distinct,
+                shared.measure(n, distinct, bench.changes).await?,
+            ));
+        }
+    }
+    drop(shared);
+    let unshared = Setup::start(&bench, &database_url, dir.path(), false, "unshared").await?;
+    let mut baseline = std::collections::HashMap::new();
+    for &n in &bench.subscribers {
+        baseline.insert(n, unshared.measure(n, 1, bench.changes).await?);
+    }
+    drop(unshared);
+
+    let mut report = format!(
+        "live updates — {} replica(s), database {}; baseline: PFO_SUBSCRIPTIONS_SHARED=false (one execution per subscriber)\n{:>12} {:>10} {:>9} {:>10} {:>9} {:>9} {:>10} | {:>13} {:>13} {:>15}\n",
+        if bench.two_replicas { 2 } else { 1 },
+        database_url.split(':').next().unwrap_or("?"),
+        "subscribers",
+        "held",
+        "distinct",
+        "connect s",
+        "p50 ms",
+        "p99 ms",
+        "KiB/sub",
+        "base p50 ms",
+        "base p99 ms",
+        "base KiB/sub"
+    );
+    for (n, distinct, figures) in rows {
+        let base = baseline.get(&n).copied();
+        let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.1}"));
+        report.push_str(&format!(
+            "{:>12} {:>10} {:>9} {:>10.2} {:>9.1} {:>9.1} {:>10.1} | {:>13} {:>13} {:>15}\n",
+            n,
+            figures.held,
+            distinct,
+            figures.connect_secs,
+            figures.p50,
+            figures.p99,
+            figures.kib_per_subscriber,
+            show(base.map(|b| b.p50)),
+            show(base.map(|b| b.p99)),
+            show(base.map(|b| b.kib_per_subscriber)),
+        ));
+    }
     Ok(report)
 }

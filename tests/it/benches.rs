@@ -123,14 +123,44 @@ fn scratch_database_name_is_replaced() {
     );
 }
 
-/// `cargo bench --bench live -- --subscribers 5 --changes 2` on a temporary SQLite file.
+/// `cargo bench --bench live -- --subscribers 5 --distinct 1,2 --changes 2` on a temporary
+/// SQLite file: a row per distinct count, each with the unshared baseline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_prints_its_table() {
-    let args =
-        live::Args::try_parse_from(["live", "--bench", "--subscribers", "5", "--changes", "2"])
-            .expect("the options parse");
+    let args = live::Args::try_parse_from([
+        "live",
+        "--bench",
+        "--subscribers",
+        "5",
+        "--distinct",
+        "1,2",
+        "--changes",
+        "2",
+    ])
+    .expect("the options parse");
     let stdout = live::run(args).await.expect("the live bench runs");
     assert!(stdout.contains("subscribers"), "{stdout}");
+    assert!(
+        stdout.contains("PFO_SUBSCRIPTIONS_SHARED=false"),
+        "{stdout}"
+    );
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("5 "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert_eq!(
+        (rows[0][2], rows[1][2]),
+        ("1", "2"),
+        "distinct column: {stdout}"
+    );
+    for row in &rows {
+        assert!(
+            row.last().is_some_and(|base| *base != "-"),
+            "a baseline: {stdout}"
+        );
+    }
     let row = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("5 "))
