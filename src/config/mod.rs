@@ -427,3 +427,23 @@ fn github_config(
         api_url,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_are_shared_unless_turned_off() {
+        let load = |value: Option<&str>| {
+            Config::load(&Settings {
+                subscriptions_shared: value.map(str::to_owned),
+                ..Settings::default()
+            })
+        };
+        assert!(load(None).expect("defaults").subscriptions_shared);
+        assert!(!load(Some("false")).expect("off").subscriptions_shared);
+        assert!(load(Some("ON")).expect("on").subscriptions_shared);
+        let refused = load(Some("sometimes")).expect_err("not a boolean");
+        assert_eq!(refused.setting, "PFO_SUBSCRIPTIONS_SHARED");
+    }
+}
