@@ -338,25 +338,24 @@ pub async fn run(bench: Args) -> Result<String> {
     if bench.two_replicas && !database_url.starts_with("postgres") {
         bail!("--two-replicas needs a PostgreSQL --database-url");
     }
-    // Shared first, then the baseline; one setup at a time, so each has the machine.
-    let shared = Setup::start(&bench, &database_url, dir.path(), true, "shared").await?;
+    // One setup (fresh server processes) per measurement, one at a time: each has the
+    // machine, and its RSS growth is its own (a process keeps memory it once used).
     let mut rows = Vec::new();
+    let mut baseline = std::collections::HashMap::new();
     for &n in &bench.subscribers {
         for &distinct in &bench.distinct {
+            let label = format!("shared-{n}-{distinct}");
+            let shared = Setup::start(&bench, &database_url, dir.path(), true, &label).await?;
             rows.push((
                 n,
                 distinct,
                 shared.measure(n, distinct, bench.changes).await?,
             ));
         }
-    }
-    drop(shared);
-    let unshared = Setup::start(&bench, &database_url, dir.path(), false, "unshared").await?;
-    let mut baseline = std::collections::HashMap::new();
-    for &n in &bench.subscribers {
+        let label = format!("unshared-{n}");
+        let unshared = Setup::start(&bench, &database_url, dir.path(), false, &label).await?;
         baseline.insert(n, unshared.measure(n, 1, bench.changes).await?);
     }
-    drop(unshared);
 
     let mut report = format!(
         "live updates — {} replica(s), database {}; baseline: PFO_SUBSCRIPTIONS_SHARED=false (one execution per subscriber)\n{:>12} {:>10} {:>9} {:>10} {:>9} {:>9} {:>10} | {:>13} {:>13} {:>15}\n",
