@@ -130,6 +130,15 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// CPU time `pid` has used (user + system), in milliseconds (`/proc/<pid>/stat`, 100 ticks/s).
+fn cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) end with ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 10.0)
+}
+
 async fn graphql(address: &str, query: &str, variables: Value) -> Result<Value> {
     let body = json!({"query": query, "variables": variables}).to_string();
     let mut stream = tokio::net::TcpStream::connect(address).await?;
@@ -201,6 +210,8 @@ struct Figures {
     p50: f64,
     p99: f64,
     kib_per_subscriber: f64,
+    /// The serving replica's CPU time per change, while the changes were made and received.
+    cpu_ms_per_change: f64,
 }
 
 /// The replicas of one setup and the run they change.
@@ -281,6 +292,7 @@ impl Setup {
         let kib_per_subscriber = rss_idle.saturating_sub(rss_before) as f64 / held.max(1) as f64;
 
         let mut latencies = Vec::new();
+        let cpu_before = cpu_ms(pid).unwrap_or(0.0);
         for change in 0..changes {
             let status = if change % 2 == 0 {
                 "IN_PROGRESS"
@@ -314,6 +326,7 @@ impl Setup {
                 }
             }
         }
+        let cpu_ms_per_change = (cpu_ms(pid).unwrap_or(0.0) - cpu_before) / changes.max(1) as f64;
         latencies.sort_by(|a, b| a.total_cmp(b));
         clients.abort_all();
         while clients.join_next().await.is_some() {}
@@ -324,6 +337,7 @@ impl Setup {
             p50: percentile(&latencies, 0.50),
             p99: percentile(&latencies, 0.99),
             kib_per_subscriber,
+            cpu_ms_per_change,
         })
     }
 }
@@ -358,7 +372,7 @@ pub async fn run(bench: Args) -> Result<String> {
     }
 
     let mut report = format!(
-        "live updates — {} replica(s), database {}; baseline: PFO_SUBSCRIPTIONS_SHARED=false (one execution per subscriber)\n{:>12} {:>10} {:>9} {:>10} {:>9} {:>9} {:>10} | {:>13} {:>13} {:>15}\n",
+        "live updates — {} replica(s), database {}; baseline: PFO_SUBSCRIPTIONS_SHARED=false (one execution per subscriber)\n{:>12} {:>10} {:>9} {:>10} {:>9} {:>9} {:>10} {:>12} | {:>11} {:>11} {:>12} {:>13}\n",
         if bench.two_replicas { 2 } else { 1 },
         database_url.split(':').next().unwrap_or("?"),
         "subscribers",
@@ -368,15 +382,17 @@ pub async fn run(bench: Args) -> Result<String> {
         "p50 ms",
         "p99 ms",
         "KiB/sub",
-        "base p50 ms",
-        "base p99 ms",
-        "base KiB/sub"
+        "CPU ms/chg",
+        "base p50",
+        "base p99",
+        "base KiB/sub",
+        "base CPU ms"
     );
     for (n, distinct, figures) in rows {
         let base = baseline.get(&n).copied();
         let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.1}"));
         report.push_str(&format!(
-            "{:>12} {:>10} {:>9} {:>10.2} {:>9.1} {:>9.1} {:>10.1} | {:>13} {:>13} {:>15}\n",
+            "{:>12} {:>10} {:>9} {:>10.2} {:>9.1} {:>9.1} {:>10.1} {:>12.1} | {:>11} {:>11} {:>12} {:>13}\n",
             n,
             figures.held,
             distinct,
@@ -384,9 +400,11 @@ pub async fn run(bench: Args) -> Result<String> {
             figures.p50,
             figures.p99,
             figures.kib_per_subscriber,
+            figures.cpu_ms_per_change,
             show(base.map(|b| b.p50)),
             show(base.map(|b| b.p99)),
             show(base.map(|b| b.kib_per_subscriber)),
+            show(base.map(|b| b.cpu_ms_per_change)),
         ));
     }
     Ok(report)
