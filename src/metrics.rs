@@ -116,6 +116,32 @@ pub struct SubscriptionCounts {
     pub private: usize,
 }
 
+/// This process's group commit of webhook deliveries (`db::delivery_batch`).
+fn ingest(out: &mut String, stats: crate::db::IngestStats) {
+    gauge_header(
+        out,
+        "pfo_ingest_waiting",
+        "Webhook deliveries this process holds until the statement in flight ends",
+    );
+    let _ = writeln!(out, "pfo_ingest_waiting {}", stats.waiting);
+    for (name, help, n) in [
+        (
+            "pfo_ingest_statements",
+            "Statements that stored webhook deliveries (group commit)",
+            stats.batches,
+        ),
+        (
+            "pfo_ingest_statement_deliveries",
+            "Webhook deliveries those statements carried",
+            stats.rows,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name}_total {n}");
+    }
+}
+
 /// The whole scrape: the database's counts, this process's subscriptions and its registry.
 pub async fn render(db: &Database, subscriptions: SubscriptionCounts) -> String {
     let mut out = String::new();
@@ -184,6 +210,7 @@ pub async fn render(db: &Database, subscriptions: SubscriptionCounts) -> String 
         "pfo_subscription_executions{{kind=\"private\"}} {}",
         subscriptions.private
     );
+    ingest(&mut out, db.ingest_stats());
     let mut registry_text = String::new();
     if encode(&mut registry_text, &METRICS.registry).is_ok() {
         out.push_str(&registry_text);

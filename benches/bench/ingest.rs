@@ -1,6 +1,9 @@
 //! Webhook ingest: a real `pull_request.opened` payload, signed as GitHub signs it, with a
 //! fresh `X-GitHub-Delivery` GUID per request, posted to `/github/hooks/` with no worker
-//! running; beside it the same number of `Database::record_delivery` calls without HTTP.
+//! running; beside it the same number of `Database::record_delivery` calls without HTTP
+//! (group commit), and of `Database::record_delivery_alone` (one statement and commit per
+//! delivery, the path before group commit). Then the same three at concurrency 1: a lone
+//! delivery, which group commit must not slow down.
 
 use super::load::{self, Call, MakeRequest, Sample, Until};
 use super::{Args, Out, ms};
@@ -46,10 +49,10 @@ async fn stored(db: &Database) -> anyhow::Result<i64> {
     Ok(row.try_get::<i64>("", "n")?)
 }
 
-fn deliveries(addr: std::net::SocketAddr) -> MakeRequest {
+fn deliveries(addr: std::net::SocketAddr, salt: u32) -> MakeRequest {
     let body = Bytes::from_static(PAYLOAD.as_bytes());
     let signature = sign(WEBHOOK_SECRET.as_bytes(), PAYLOAD.as_bytes());
-    let tag = fresh_tag(1);
+    let tag = fresh_tag(salt);
     Arc::new(move |i| {
         let id = guid(tag, i);
         super::post_json(
@@ -66,13 +69,22 @@ fn deliveries(addr: std::net::SocketAddr) -> MakeRequest {
     })
 }
 
-fn record_calls(db: &Database) -> Call {
+/// Which database verb a baseline calls.
+#[derive(Clone, Copy)]
+enum Verb {
+    /// `record_delivery`: group commit.
+    Batched,
+    /// `record_delivery_alone`: a statement and a commit per delivery.
+    Alone,
+}
+
+fn record_calls(db: &Database, verb: Verb, salt: u32) -> Call {
     let db = db.clone();
-    let tag = fresh_tag(2);
+    let tag = fresh_tag(salt);
     Arc::new(move |i| {
         let db = db.clone();
         Box::pin(async move {
-            db.record_delivery(NewDelivery {
+            let new = NewDelivery {
                 guid: guid(tag, i),
                 event: "pull_request".into(),
                 action: Some("opened".into()),
@@ -82,8 +94,11 @@ fn record_calls(db: &Database) -> Call {
                 state: DeliveryState::Queued,
                 last_error: None,
                 note: None,
-            })
-            .await?;
+            };
+            match verb {
+                Verb::Batched => db.record_delivery(new).await?,
+                Verb::Alone => db.record_delivery_alone(new).await?,
+            };
             Ok(())
         })
     })
@@ -111,8 +126,7 @@ fn line(out: Out<'_>, what: &str, sample: &Sample, stored: i64) -> std::io::Resu
 pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
     let db = super::open(url).await?;
     let addr = super::serve_in_process(url, &db).await?;
-    let make = deliveries(addr);
-    let (status, body) = load::once(addr, make(u64::MAX >> 16)).await?;
+    let (status, body) = load::once(addr, deliveries(addr, 0)(u64::MAX >> 16)).await?;
     if status != StatusCode::ACCEPTED {
         anyhow::bail!(
             "a signed delivery answered {status}: {}",
@@ -129,36 +143,51 @@ pub async fn run(args: &Args, url: &str, out: Out<'_>) -> anyhow::Result<()> {
         "{:<34} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6}",
         "path", "ops", "ops/s", "stored/s", "p50", "p99", "errors"
     )?;
-    let before = stored(&db).await?;
-    let c = args.concurrency;
-    let http = load::http(
-        addr,
-        c,
-        Until::Elapsed(args.duration()),
-        make,
-        StatusCode::ACCEPTED,
-    )
-    .await?;
-    let after_http = stored(&db).await?;
-    line(
-        out,
-        "POST /github/hooks/ -> 202",
-        &http,
-        after_http - before,
-    )?;
-    let n = http.count() as u64;
-    let baseline = load::calls(c, Until::Count(n), record_calls(&db)).await?;
-    let after_baseline = stored(&db).await?;
-    line(
-        out,
-        "baseline: record_delivery, no HTTP",
-        &baseline,
-        after_baseline - after_http,
-    )?;
+    let mut concurrencies = vec![args.concurrency];
+    if args.concurrency > 1 {
+        concurrencies.push(1);
+    }
+    for (round, c) in concurrencies.into_iter().enumerate() {
+        let salt = 16 * round as u32;
+        let before = stored(&db).await?;
+        let http = load::http(
+            addr,
+            c,
+            Until::Elapsed(args.duration()),
+            deliveries(addr, salt + 1),
+            StatusCode::ACCEPTED,
+        )
+        .await?;
+        let after_http = stored(&db).await?;
+        let what = format!("POST /github/hooks/ -> 202, c={c}");
+        line(out, &what, &http, after_http - before)?;
+        let n = http.count() as u64;
+        let mut baselines = Vec::new();
+        for (verb, what) in [
+            (Verb::Batched, "baseline: record_delivery, no HTTP"),
+            (Verb::Alone, "one statement each, no HTTP"),
+        ] {
+            let before = stored(&db).await?;
+            let calls = record_calls(&db, verb, salt + 2 + baselines.len() as u32);
+            let sample = load::calls(c, Until::Count(n), calls).await?;
+            let after = stored(&db).await?;
+            line(out, what, &sample, after - before)?;
+            baselines.push(sample.rate());
+        }
+        writeln!(
+            out,
+            "ratio HTTP / baseline: {:.0}%; group commit / one statement each: {:.0}%",
+            100.0 * http.rate() / baselines[0].max(1e-9),
+            100.0 * baselines[0] / baselines[1].max(1e-9)
+        )?;
+    }
+    let stats = db.ingest_stats();
     writeln!(
         out,
-        "ratio HTTP / baseline: {:.0}%",
-        100.0 * http.rate() / baseline.rate().max(1e-9)
+        "group commit in this process: {} deliveries in {} statements ({:.1} per statement)",
+        stats.rows,
+        stats.batches,
+        stats.rows as f64 / (stats.batches as f64).max(1.0)
     )?;
     db.close().await?;
     Ok(())

@@ -95,32 +95,55 @@ const CLAIM_SQLITE: &str = "UPDATE webhook_delivery \
     RETURNING *";
 
 impl Database {
-    /// Stores a delivery unless its GUID is known; a known GUID that failed for good is
-    /// queued again (GitHub's manual redelivery), any other is a duplicate.
-    pub async fn record_delivery(&self, new: NewDelivery) -> Result<Recorded, DbError> {
-        // One statement in the common case: the insert looks up the feedstock itself and
-        // does nothing when the GUID is known (then, and only then, the row is read).
+    /// Stores a delivery with a statement of its own (no group commit): the path every
+    /// delivery took before [`super::delivery_batch`], kept for a batch that failed (each of
+    /// its rows is retried so) and for the ingest benchmark's comparison. Same answers as
+    /// [`Database::record_delivery`].
+    pub async fn record_delivery_alone(&self, new: NewDelivery) -> Result<Recorded, DbError> {
         let guid = new.guid.clone();
-        let insert = insert_unless_known(new).map_err(|e| DbError::Invalid(e.to_string()))?;
+        let mut stored = self.insert_deliveries(std::slice::from_ref(&new)).await?;
+        match stored.pop() {
+            Some(row) => Ok(self.stored(row).await),
+            None => self.known_delivery(&guid).await,
+        }
+    }
+
+    /// Inserts `rows` (distinct GUIDs) in ONE statement, committed on its own: each row
+    /// whose GUID is not known yet is stored, and returned; a known GUID is skipped
+    /// (`ON CONFLICT (guid) DO NOTHING`). On PostgreSQL the same statement notifies each
+    /// stored row (`pg_notify`, delivered at commit); on SQLite the caller publishes it
+    /// ([`Database::stored`]).
+    pub(super) async fn insert_deliveries(
+        &self,
+        rows: &[NewDelivery],
+    ) -> Result<Vec<webhook_delivery::Model>, DbError> {
+        // The insert looks up each feedstock itself and does nothing for a known GUID
+        // (then, and only then, the caller reads the row).
+        let insert = insert_unless_known(rows).map_err(|e| DbError::Invalid(e.to_string()))?;
         let statement = self.backend().build(&insert);
-        // On PostgreSQL the same statement publishes the change (pg_notify at commit).
-        let published_by_insert = self.backend() == DbBackend::Postgres;
-        let statement = if published_by_insert {
+        let statement = if self.backend() == DbBackend::Postgres {
             crate::db::changes::insert_publishing_deliveries(statement)
         } else {
             statement
         };
-        let stored = webhook_delivery::Entity::find()
+        Ok(webhook_delivery::Entity::find()
             .from_raw_sql(statement)
-            .one(&self.conn)
-            .await?;
-        if let Some(stored) = stored {
-            if !published_by_insert {
-                self.changes.delivery_changed(self, stored.id).await;
-            }
-            return Ok(Recorded::Stored(stored));
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// A row [`Database::insert_deliveries`] stored, published where the statement did not.
+    pub(super) async fn stored(&self, row: webhook_delivery::Model) -> Recorded {
+        if self.backend() != DbBackend::Postgres {
+            self.changes.delivery_changed(self, row.id).await;
         }
-        match self.delivery_by_guid(&guid).await? {
+        Recorded::Stored(row)
+    }
+
+    /// What a delivery whose GUID was already stored comes to: a duplicate, or requeued when
+    /// the stored one failed for good.
+    pub(super) async fn known_delivery(&self, guid: &str) -> Result<Recorded, DbError> {
+        match self.delivery_by_guid(guid).await? {
             Some(existing) => self.redelivered(existing).await,
             None => Err(DbError::Conflict(format!("delivery {guid} vanished"))),
         }
@@ -348,13 +371,42 @@ impl Database {
     }
 }
 
-/// `INSERT … ON CONFLICT (guid) DO NOTHING RETURNING *` for `new`, its feedstock found by a
-/// sub-select on the repository's spec.
+/// `INSERT … VALUES (…), (…) ON CONFLICT (guid) DO NOTHING RETURNING *` for `rows`, each
+/// row's feedstock found by a sub-select on its repository's spec.
 fn insert_unless_known(
-    new: NewDelivery,
+    rows: &[NewDelivery],
 ) -> Result<InsertStatement, sea_orm::sea_query::error::Error> {
     use webhook_delivery::Column as C;
     let timestamp = now();
+    let mut insert = Query::insert();
+    insert.into_table(webhook_delivery::Entity).columns([
+        C::Guid,
+        C::Event,
+        C::Action,
+        C::Repository,
+        C::FeedstockId,
+        C::InstallationId,
+        C::Payload,
+        C::ReceivedAt,
+        C::State,
+        C::Attempts,
+        C::LastError,
+        C::Note,
+        C::NextAttemptAt,
+        C::CompletedAt,
+        C::UpdatedAt,
+    ]);
+    for new in rows {
+        insert.values(row_values(new, timestamp))?;
+    }
+    insert
+        .on_conflict(OnConflict::column(C::Guid).do_nothing().to_owned())
+        .returning_all();
+    Ok(insert)
+}
+
+/// The values of one row of [`insert_unless_known`], in its column order.
+fn row_values(new: &NewDelivery, timestamp: DateTime<Utc>) -> Vec<Expr> {
     let terminal = new.state != DeliveryState::Queued;
     let feedstock_id = match &new.repository {
         Some(spec) => Expr::SubQuery(
@@ -370,44 +422,21 @@ fn insert_unless_known(
         ),
         None => Expr::value(Option::<i32>::None),
     };
-    let mut insert = Query::insert();
-    insert
-        .into_table(webhook_delivery::Entity)
-        .columns([
-            C::Guid,
-            C::Event,
-            C::Action,
-            C::Repository,
-            C::FeedstockId,
-            C::InstallationId,
-            C::Payload,
-            C::ReceivedAt,
-            C::State,
-            C::Attempts,
-            C::LastError,
-            C::Note,
-            C::NextAttemptAt,
-            C::CompletedAt,
-            C::UpdatedAt,
-        ])
-        .values([
-            new.guid.into(),
-            new.event.into(),
-            new.action.into(),
-            new.repository.into(),
-            feedstock_id,
-            new.installation_id.into(),
-            new.payload.into(),
-            timestamp.into(),
-            new.state.into(),
-            0.into(),
-            new.last_error.into(),
-            new.note.into(),
-            timestamp.into(),
-            terminal.then_some(timestamp).into(),
-            timestamp.into(),
-        ])?
-        .on_conflict(OnConflict::column(C::Guid).do_nothing().to_owned())
-        .returning_all();
-    Ok(insert)
+    vec![
+        new.guid.as_str().into(),
+        new.event.as_str().into(),
+        new.action.clone().into(),
+        new.repository.clone().into(),
+        feedstock_id,
+        new.installation_id.into(),
+        new.payload.as_str().into(),
+        timestamp.into(),
+        new.state.into(),
+        0.into(),
+        new.last_error.clone().into(),
+        new.note.clone().into(),
+        timestamp.into(),
+        terminal.then_some(timestamp).into(),
+        timestamp.into(),
+    ]
 }

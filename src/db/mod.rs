@@ -15,6 +15,7 @@ pub mod seed;
 mod bakeries;
 mod datasets;
 mod deliveries;
+mod delivery_batch;
 mod feedstocks;
 mod keys;
 mod operations;
@@ -24,6 +25,7 @@ mod stats;
 
 pub use bakeries::{BakeryPatch, NewBakery};
 pub use deliveries::{DeliveryFilter, Finish, NewDelivery, Recorded};
+pub use delivery_batch::{IngestStats, MAX_BATCH_BYTES, MAX_BATCH_ROWS};
 pub use error::DbError;
 pub use feedstocks::{FeedstockPatch, NewFeedstock};
 pub use operations::QueueStats;
@@ -44,6 +46,8 @@ pub struct Database {
     conn: DatabaseConnection,
     /// Where committed changes are published.
     changes: crate::db::changes::ChangeBus,
+    /// This process's group commit of webhook deliveries.
+    batcher: std::sync::Arc<delivery_batch::DeliveryBatcher>,
 }
 
 impl Database {
@@ -61,7 +65,11 @@ impl Database {
     /// Wraps an existing connection (tests use this to attach a statement counter).
     pub fn from_connection(conn: DatabaseConnection) -> Self {
         let changes = crate::db::changes::ChangeBus::for_backend(conn.get_database_backend());
-        Self { conn, changes }
+        Self {
+            conn,
+            changes,
+            batcher: std::sync::Arc::default(),
+        }
     }
 
     /// The stream of committed changes.

@@ -40,4 +40,5 @@ mod schema_sync;
 mod seed;
 mod statement_count;
 mod subscriptions;
+mod webhook_batch;
 mod webhook_ingest;

@@ -35,6 +35,10 @@ async fn metrics_count_deliveries_queue_runs_and_requests(app: TestApp) {
         r#"pfo_deliveries{event="ping",state="done"} 1"#,
         "pfo_queue_depth 1",
         "pfo_subscriptions 0",
+        // Each delivery came alone: a statement of its own, nothing held.
+        "pfo_ingest_waiting 0",
+        "pfo_ingest_statements_total 2",
+        "pfo_ingest_statement_deliveries_total 2",
     ] {
         assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
     }
