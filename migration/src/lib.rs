@@ -11,6 +11,7 @@ mod m20261125_000003_recipe_run_logs;
 mod m20261125_000004_row_counts;
 mod m20261203_000005_change_notices;
 mod m20261203_000006_keyset_indexes;
+mod m20261203_000007_delivery_payload_lz4;
 
 /// All migrations, in the order they apply.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_row_counts::Migration),
             Box::new(m20261203_000005_change_notices::Migration),
             Box::new(m20261203_000006_keyset_indexes::Migration),
+            Box::new(m20261203_000007_delivery_payload_lz4::Migration),
         ]
     }
 }
