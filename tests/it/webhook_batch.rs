@@ -269,7 +269,7 @@ async fn subscribers_hear_of_each_delivery_of_a_batch_once(app: TestApp) {
     .await;
     ws.init(None).await;
     ws.subscribe("d", DELIVERIES, json!({})).await;
-    wait_for_subscribers(app.db(), 1).await;
+    wait_for_subscribers(&app, 1).await;
 
     let held = hold(&app, "guid-held").await;
     let guids: BTreeSet<String> = (0..12).map(|i| format!("guid-heard-{i}")).collect();
