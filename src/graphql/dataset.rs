@@ -2,7 +2,7 @@
 
 use super::connection::{TotalCount, connection_type, page_of};
 use super::dataset_summary::{DatasetSummary, PREVIEW_COMPLEXITY, preview_of};
-use super::error::{ApiError, OrGql, db};
+use super::error::{OrGql, db};
 use super::feedstock::Feedstock;
 use super::loaders::{FeedstockById, RecipeRunById, node_type};
 use super::plain::{Plain, plain_fields};
@@ -10,7 +10,7 @@ use super::recipe_run::RecipeRun;
 use crate::db::entities::dataset;
 use crate::db::enums::{DatasetScope, DatasetType};
 use crate::db::listing::{DatasetField, DatasetFilter, Sort, SortDirection};
-use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 node_type!(
@@ -84,14 +84,9 @@ impl Dataset {
             .siblings
             .load_nodes(ctx, "feedstock", key_of, Feedstock::list)
             .await?;
-        found
-            .get(&key_of(&self.row))
-            .cloned()
-            .map(Plain)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id))
-                    .extend()
-            })
+        Plain::found(&found, &key_of(&self.row), || {
+            format!("feedstock {}", self.row.feedstock_id)
+        })
     }
     async fn recipe_run(&self, ctx: &Context<'_>) -> Result<Plain<RecipeRun>> {
         let key_of = |d: &dataset::Model| RecipeRunById(d.recipe_run_id);
@@ -99,14 +94,9 @@ impl Dataset {
             .siblings
             .load_nodes(ctx, "recipe_run", key_of, RecipeRun::list)
             .await?;
-        found
-            .get(&key_of(&self.row))
-            .cloned()
-            .map(Plain)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("recipe run {} not found", self.row.recipe_run_id))
-                    .extend()
-            })
+        Plain::found(&found, &key_of(&self.row), || {
+            format!("recipe run {}", self.row.recipe_run_id)
+        })
     }
 }
 

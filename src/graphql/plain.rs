@@ -53,6 +53,19 @@ pub struct PerFieldOnly;
 pub struct Plain<T>(pub T);
 
 impl<T: Clone> Plain<T> {
+    /// The node of a to-one relation (loaded for a whole sibling group) under `key`; when
+    /// its row is gone, `NOT_FOUND` saying which (`bakery 3`).
+    pub fn found<K: std::hash::Hash + Eq>(
+        nodes: &std::collections::HashMap<K, T>,
+        key: &K,
+        which: impl FnOnce() -> String,
+    ) -> async_graphql::Result<Plain<T>> {
+        use async_graphql::ErrorExtensions;
+        nodes.get(key).cloned().map(Plain).ok_or_else(|| {
+            super::error::ApiError::NotFound(format!("{} not found", which())).extend()
+        })
+    }
+
     /// Each of `nodes` (none when absent).
     pub fn all(nodes: Option<&Vec<T>>) -> Vec<Plain<T>> {
         nodes

@@ -127,13 +127,9 @@ impl RecipeRun {
             .siblings
             .load_nodes(ctx, "bakery", key_of, Bakery::list)
             .await?;
-        found
-            .get(&key_of(&self.row))
-            .cloned()
-            .map(Plain)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("bakery {} not found", self.row.bakery_id)).extend()
-            })
+        Plain::found(&found, &key_of(&self.row), || {
+            format!("bakery {}", self.row.bakery_id)
+        })
     }
     async fn feedstock(&self, ctx: &Context<'_>) -> Result<Plain<Feedstock>> {
         let key_of = |r: &recipe_run::Model| FeedstockById(r.feedstock_id);
@@ -141,14 +137,9 @@ impl RecipeRun {
             .siblings
             .load_nodes(ctx, "feedstock", key_of, Feedstock::list)
             .await?;
-        found
-            .get(&key_of(&self.row))
-            .cloned()
-            .map(Plain)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("feedstock {} not found", self.row.feedstock_id))
-                    .extend()
-            })
+        Plain::found(&found, &key_of(&self.row), || {
+            format!("feedstock {}", self.row.feedstock_id)
+        })
     }
     /// The dataset this run produced, if it succeeded with a public URL.
     async fn dataset(&self, ctx: &Context<'_>) -> Result<Option<Plain<Dataset>>> {
