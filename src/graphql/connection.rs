@@ -107,7 +107,7 @@ macro_rules! connection_type {
     ($connection:ident, $edge:ident, $node:ty) => {
         #[doc = concat!("One `", stringify!($node), "` of a page, with its cursor.")]
         pub struct $edge {
-            cursor: String,
+            cursor: $crate::graphql::cursor::Place,
             node: $node,
         }
 
@@ -115,8 +115,8 @@ macro_rules! connection_type {
         impl $edge {
             /// Pass this as `after` to get the rows that follow, in the same ordering (a
             /// cursor of another ordering is refused).
-            async fn cursor(&self) -> &str {
-                &self.cursor
+            async fn cursor(&self) -> String {
+                self.cursor.encode()
             }
             async fn node(&self) -> $crate::graphql::plain::Plain<&$node> {
                 $crate::graphql::plain::Plain(&self.node)
@@ -141,10 +141,8 @@ macro_rules! connection_type {
             ) -> Self {
                 let has_next_page = rows.len() as u64 > request.first;
                 rows.truncate(request.first as usize);
-                let cursors: Vec<String> = rows
-                    .iter()
-                    .map(|row| request.ordering.cursor(row))
-                    .collect();
+                let cursors: Vec<$crate::graphql::cursor::Place> =
+                    rows.iter().map(|row| request.ordering.place(row)).collect();
                 let edges: Vec<$edge> = cursors
                     .into_iter()
                     .zip(wrap(rows))
@@ -153,8 +151,8 @@ macro_rules! connection_type {
                 let page_info = $crate::graphql::connection::PageInfo {
                     has_next_page,
                     has_previous_page: request.page.after.is_some(),
-                    start_cursor: edges.first().map(|e| e.cursor.clone()),
-                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                    start_cursor: edges.first().map(|e| e.cursor.encode()),
+                    end_cursor: edges.last().map(|e| e.cursor.encode()),
                 };
                 $connection {
                     edges,

@@ -60,26 +60,52 @@ fn describe(list: &str, field: &str, direction: &str) -> String {
     )
 }
 
-impl<F: SortKey> Ordering<F> {
-    /// The cursor of `row` in this ordering.
-    pub fn cursor(&self, row: &<F::Entity as sea_orm::EntityTrait>::Model) -> String {
-        let key = match self.sort.field.key(row) {
+/// A row's cursor before it is written out: its ordering's names and its position. A
+/// page keeps these and writes out only the cursors a query selects (minting one is a JSON
+/// object and base64; a page of 100 rows whose `cursor` nobody asked for minted 100).
+#[derive(Debug, Clone)]
+pub struct Place {
+    list: &'static str,
+    field: &'static str,
+    direction: SortDirection,
+    at: Position,
+}
+
+impl Place {
+    /// The cursor, as clients see it.
+    pub fn encode(&self) -> String {
+        let key = match &self.at.key {
             KeyValue::Null => Value::Null,
-            KeyValue::Int(v) => v.into(),
-            KeyValue::Text(v) => v.into(),
+            KeyValue::Int(v) => (*v).into(),
+            KeyValue::Text(v) => v.as_str().into(),
             KeyValue::Time(v) => v.to_rfc3339_opts(SecondsFormat::AutoSi, true).into(),
-            KeyValue::Bool(v) => v.into(),
+            KeyValue::Bool(v) => (*v).into(),
         };
         let body = Body {
             list: self.list.into(),
-            field: self.sort.field.name().into(),
-            direction: direction_name(self.sort.direction).into(),
+            field: self.field.into(),
+            direction: direction_name(self.direction).into(),
             key,
-            id: F::id_of(row),
+            id: self.at.id,
         };
         // Serialising a struct of strings, numbers and booleans cannot fail.
         let json = serde_json::to_string(&body).unwrap_or_default();
         STANDARD.encode(format!("{PREFIX}{json}"))
+    }
+}
+
+impl<F: SortKey> Ordering<F> {
+    /// Where `row` stands in this ordering (its cursor, not yet written out).
+    pub fn place(&self, row: &<F::Entity as sea_orm::EntityTrait>::Model) -> Place {
+        Place {
+            list: self.list,
+            field: self.sort.field.name(),
+            direction: self.sort.direction,
+            at: Position {
+                key: self.sort.field.key(row),
+                id: F::id_of(row),
+            },
+        }
     }
 
     /// The position `cursor` stands for, if it is a cursor of this ordering.
@@ -206,7 +232,7 @@ mod tests {
             RecipeRunField::BakeryId,
         ] {
             let ordering = ordering(field, SortDirection::Desc);
-            let position = ordering.position(&ordering.cursor(&row));
+            let position = ordering.position(&ordering.place(&row).encode());
             assert_eq!(
                 position.ok(),
                 Some(Position {
@@ -220,7 +246,9 @@ mod tests {
 
     #[test]
     fn a_cursor_of_another_ordering_is_refused_naming_both() {
-        let cursor = ordering(RecipeRunField::StartedAt, SortDirection::Desc).cursor(&run());
+        let cursor = ordering(RecipeRunField::StartedAt, SortDirection::Desc)
+            .place(&run())
+            .encode();
         let err = ordering(RecipeRunField::StartedAt, SortDirection::Asc)
             .position(&cursor)
             .err()
