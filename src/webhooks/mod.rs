@@ -88,6 +88,19 @@ pub const INTERNAL_EVENT_PREFIX: &str = "pfo.";
 /// The longest delivery GUID accepted (GitHub's are 36-character UUIDs).
 const MAX_GUID_LEN: usize = 100;
 
+/// The body as the text a delivery row keeps: bytes that are not UTF-8, and NUL (which
+/// PostgreSQL text cannot hold), become U+FFFD. JSON never carries a raw NUL (it must be
+/// escaped), so only a body that is not JSON anyway is changed, and it is still stored,
+/// as failed, instead of being refused by the database on every redelivery.
+fn stored_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.into_owned()
+    }
+}
+
 /// Verifies, classifies and stores one delivery.
 pub async fn ingest(
     db: &Database,
@@ -110,7 +123,7 @@ pub async fn ingest(
     let guid = non_empty(incoming.guid)
         .filter(|g| g.len() <= MAX_GUID_LEN)
         .ok_or(IngestError::MissingHeader("X-GitHub-Delivery"))?;
-    let payload = String::from_utf8_lossy(incoming.body).into_owned();
+    let payload = stored_text(incoming.body);
 
     let mut new = NewDelivery {
         guid: guid.to_owned(),
@@ -226,7 +239,7 @@ async fn ingest_status(
         action: Some("completed".into()),
         repository,
         installation_id: None,
-        payload: String::from_utf8_lossy(body).into_owned(),
+        payload: stored_text(body),
         state: if refusal.is_some() {
             DeliveryState::Failed
         } else {

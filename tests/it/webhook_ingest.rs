@@ -185,6 +185,23 @@ async fn a_signed_body_that_is_not_json_is_kept_as_failed_and_rerun_on_redeliver
     );
 }
 
+/// PostgreSQL text cannot hold NUL: such a body used to be refused by the database (503)
+/// on every redelivery, so it was never kept. It is stored, failed, with U+FFFD for NUL.
+async fn a_signed_body_with_a_nul_byte_is_kept_as_failed(app: TestApp) {
+    let mut broken = Delivery::signed("pull_request", "guid-nul", &json!(null));
+    broken.body = b"{\"action\": \"opened\"\0}".to_vec();
+    let reply = app.post_hook(broken).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert!(
+        reply.text().contains("not a JSON object"),
+        "{}",
+        reply.text()
+    );
+    let row = app.delivery("guid-nul").await;
+    assert_eq!(row.state, DeliveryState::Failed);
+    assert_eq!(row.payload, "{\"action\": \"opened\"\u{FFFD}}");
+}
+
 async fn an_oversized_body_is_refused_with_413(app: TestApp) {
     let mut huge = Delivery::signed("ping", "guid-huge", &json!(null));
     huge.body = vec![b' '; 26 * 1024 * 1024];
@@ -347,6 +364,7 @@ both_engines!(
     events_we_do_not_act_on_are_recorded_as_ignored,
     missing_headers_are_a_400_naming_the_header,
     a_signed_body_that_is_not_json_is_kept_as_failed_and_rerun_on_redelivery,
+    a_signed_body_with_a_nul_byte_is_kept_as_failed,
     an_oversized_body_is_refused_with_413,
     when_the_delivery_cannot_be_stored_the_answer_is_503,
     without_a_webhook_secret_every_delivery_is_refused,
