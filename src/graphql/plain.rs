@@ -131,7 +131,8 @@ async fn resolve_plain<T: PlainFields + Send + Sync>(
         };
         let key = field.node.response_key().node.clone();
         if values.contains_key(&key) {
-            // The same key again (validation made it the same field): merged by async-graphql.
+            // The same key again (validation made it the same field): a column is already
+            // there; a relation's second selection is resolved too and merged below.
             if later.iter().any(|l| l.key == key) {
                 later.push(Later { key, field });
             }
