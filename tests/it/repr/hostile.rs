@@ -5,6 +5,7 @@ use super::{app_reading, repr};
 use crate::on_both_engines;
 use crate::support::Engine;
 use crate::support::stores::{SilentListener, StaticServer, Stores};
+use crate::support::ws::{Served, serve};
 use axum::http::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -237,7 +238,8 @@ async fn refused_urls_send_nothing(engine: Engine) {
     let outside = SilentListener::start().await;
     let stores = Stores::new();
     // A store this server may read, which redirects to one it may not.
-    let redirecting = redirect_server(&format!("http://{}/secret.zarr", outside.address)).await;
+    let redirect = redirect_server(&format!("http://{}/secret.zarr", outside.address)).await;
+    let redirecting = redirect.address.to_string();
     let app = app_reading(
         engine,
         &[stores.prefix(), format!("http://{redirecting}/")],
@@ -285,21 +287,14 @@ async fn refused_urls_send_nothing(engine: Engine) {
     app.finish().await;
 }
 
-/// A server that answers every request with a redirect to `to`; returns its address.
-async fn redirect_server(to: &str) -> String {
+/// A server that answers every request with a redirect to `to` (it stops when dropped).
+async fn redirect_server(to: &str) -> Served {
     let to = to.to_owned();
     let app = axum::Router::new().fallback(move || {
         let to = to.clone();
         async move { axum::response::Redirect::temporary(&to) }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    address
+    serve(app).await
 }
 
 on_both_engines!(

@@ -79,6 +79,8 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub struct StaticServer {
     pub address: String,
     pub asked: Arc<Mutex<Vec<String>>>,
+    /// Stops serving when the server is dropped.
+    _serving: super::ws::Served,
 }
 
 #[derive(Clone)]
@@ -109,14 +111,12 @@ impl StaticServer {
             root: root.to_owned(),
             asked: asked.clone(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address").to_string();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        StaticServer { address, asked }
+        let serving = super::ws::serve(app).await;
+        StaticServer {
+            address: serving.address.to_string(),
+            asked,
+            _serving: serving,
+        }
     }
 
     /// `http://<address>/<path>`.
